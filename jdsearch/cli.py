@@ -1,0 +1,174 @@
+"""``jdsearch`` command line: a thin shell over :class:`jdsearch.Corpus`.
+
+Contract relied on by scripts: exit 0 on success, 1 on a user error with a one-line message on
+stderr (never a traceback); ``--json`` prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from jdsearch.corpus import Corpus
+from jdsearch.ingest import ProgressFn
+from jdsearch.normalize import LANGS
+from jdsearch.segment import KINDS
+from jdsearch.store import JdsearchError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+INDEX_HELP = "Index directory (default: $JDSEARCH_INDEX or ./index)."
+
+
+def _index_option(f: Any) -> Any:
+    return click.option(
+        "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+        envvar="JDSEARCH_INDEX", default="index", show_default=False, help=INDEX_HELP,
+    )(f)
+
+
+def _emit_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
+    """A progress bar on stderr for long work, only when stderr is a terminal."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    ) as bar:
+        task = bar.add_task("ingesting", total=None)
+
+        def update(done: int, total: int, source: str) -> None:
+            bar.update(task, completed=done, total=total, description=Path(source).name[:40])
+
+        yield update
+
+
+class JdsearchGroup(click.Group):
+    """Maps user errors (ours and click's usage errors) to one line + exit code 1."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except JdsearchError as exc:
+            _fail(str(exc))
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+            sys.exit(0)
+        except click.UsageError as exc:
+            hint = f" (try '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            _fail(exc.format_message() + hint)
+        except click.Abort:
+            _fail("aborted")
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted; the index is unchanged")
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    sys.exit(1)
+
+
+@click.group(cls=JdsearchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="jdsearch")
+def main() -> None:
+    """Search, de-duplicate and organise job-description (JD) duties in simplified Chinese,
+    traditional Chinese and English.
+
+    Typical use: `jdsearch ingest corpus/` then `jdsearch clauses --kind duty`.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@_index_option
+@click.option("--text-column", help="Column holding the JD text in .csv/.tsv/.jsonl files.")
+@click.option(
+    "--boilerplate", "boilerplate_file", type=click.Path(dir_okay=False, path_type=Path),
+    help="File of extra boilerplate regular expressions (one per line) to strip.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def ingest(
+    paths: tuple[str, ...], index_dir: Path, text_column: str | None,
+    boilerplate_file: Path | None, as_json: bool,
+) -> None:
+    """Read JD files (txt, md, html, docx, pdf, csv, tsv, jsonl; folders recursively) into
+    clean, typed duty clauses stored in the index.
+
+    Unchanged files are not re-parsed; changed files replace their clauses; unreadable files are
+    skipped with a warning naming them.
+    """
+    extra = _read_patterns(boilerplate_file) if boilerplate_file else []
+    with _progress(not as_json) as progress:
+        report = Corpus(index_dir).ingest(
+            paths, text_column=text_column, boilerplate=extra, progress=progress
+        )
+    for source, reason in report.skipped:
+        err.print(f"[yellow]warning:[/] skipped {source}: {reason}", markup=True, soft_wrap=True)
+    if as_json:
+        _emit_json(report.to_json())
+        return
+    t = report.totals
+    out.print(
+        f"files: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {len(report.skipped)} skipped"
+    )
+    out.print(
+        f"index {index_dir}: {t['documents']} documents, {t['sections']} sections, "
+        f"{t['clauses']} clauses"
+    )
+    out.print("  by kind: " + ", ".join(f"{k} {v}" for k, v in t["by_kind"].items()))  # type: ignore[union-attr]
+    out.print("  by lang: " + ", ".join(f"{k} {v}" for k, v in t["by_lang"].items()))  # type: ignore[union-attr]
+
+
+def _read_patterns(path: Path) -> list[str]:
+    try:
+        return path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JdsearchError(f"cannot read boilerplate file {path}: {exc}") from None
+
+
+@main.command()
+@_index_option
+@click.option("--kind", type=click.Choice(KINDS), help="Only clauses of this kind.")
+@click.option("--lang", type=click.Choice(LANGS), help="Only clauses in this language/script.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of clause objects.")
+def clauses(index_dir: Path, kind: str | None, lang: str | None, as_json: bool) -> None:
+    """List the clauses in the index, in document order."""
+    rows = Corpus(index_dir).clauses(kind=kind, lang=lang)
+    if as_json:
+        _emit_json([
+            {k: v for k, v in c.to_json().items() if k != "norm"} for c in rows
+        ])
+        return
+    table = Table(show_lines=False, expand=False)
+    for col in ("clause_id", "source", "section", "#", "kind", "lang", "text"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("clause_id", "#", "kind", "lang"))
+    for c in rows:
+        table.add_row(c.clause_id, Path(c.source).name, c.section[:30], str(c.position), c.kind,
+                      c.lang, c.text)
+    out.print(table)
+    out.print(f"{len(rows)} clauses")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,148 @@
+"""The one normaliser every stage uses, and script/language detection.
+
+Matching form = NFKC (full-width -> half-width) -> lowercase -> OpenCC character-level ``t2s``
+-> a small, tested table of Taiwan/HK JD wording (资讯 -> 信息, 行销 -> 营销 ...).
+
+Why not OpenCC ``tw2sp``: it fixes the wording but over-converts (檔案 -> 文件 breaks 客户档案),
+so we take character-level conversion plus an explicit table users can read and extend.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+import hanzidentifier
+import opencc
+
+EN, HANS, HANT = "en", "zh-Hans", "zh-Hant"
+LANGS = (EN, HANS, HANT)
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def load_variants(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Read the packaged Taiwan/HK -> mainland table (plus user entries)."""
+    table: dict[str, str] = {}
+    text = resources.files("jdsearch.data").joinpath("jd_variants.tsv").read_text("utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        variant, mainland, *_ = line.split("\t")
+        table[variant.strip()] = mainland.strip()
+    table.update(extra or {})
+    return table
+
+
+class Normalizer:
+    """Maps text to its matching form; optionally keeps an offset map back to the original.
+
+    The offset map lets highlights land on the user's own characters even when a step
+    changes length (NFKC of ① or ㈠, variant entries such as 教育训练 -> 培训).
+    """
+
+    def __init__(self, variants: dict[str, str] | None = None) -> None:
+        self.variants = load_variants() if variants is None else variants
+        keys = sorted(self.variants, key=len, reverse=True)
+        self._variant_re = re.compile("|".join(map(re.escape, keys))) if keys else None
+
+    def __call__(self, text: str) -> str:
+        return self.normalize(text)
+
+    def normalize(self, text: str) -> str:
+        """Matching form of ``text`` (fast path: whole-string C-level conversions)."""
+        out = _t2s().convert(unicodedata.normalize("NFKC", text).lower())
+        if self._variant_re is not None:
+            out = self._variant_re.sub(lambda m: self.variants[m.group(0)], out)
+        return out
+
+    def normalize_with_map(self, text: str) -> tuple[str, list[int]]:
+        """Matching form plus, for each of its characters, the index of the source character."""
+        chars: list[str] = []
+        origin: list[int] = []
+        for i, ch in enumerate(text):
+            piece = unicodedata.normalize("NFKC", ch).lower()
+            chars.append(piece)
+            origin.extend([i] * len(piece))
+        folded = "".join(chars)
+        converted = _t2s().convert(folded)
+        if len(converted) != len(folded):  # phrase entry changed length: convert char by char
+            converted = "".join(_t2s().convert(c) for c in folded)
+        return self._apply_variants(converted, origin)
+
+    def _apply_variants(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
+        if self._variant_re is None:
+            return text, origin
+        out: list[str] = []
+        out_origin: list[int] = []
+        last = 0
+        for m in self._variant_re.finditer(text):
+            out.append(text[last : m.start()])
+            out_origin.extend(origin[last : m.start()])
+            repl = self.variants[m.group(0)]
+            span = origin[m.start() : m.end()]
+            out.append(repl)
+            # spread the replacement over the source span (first..last char)
+            out_origin.extend(span[min(k * len(span) // len(repl), len(span) - 1)] for k in range(len(repl)))
+            last = m.end()
+        out.append(text[last:])
+        out_origin.extend(origin[last:])
+        return "".join(out), out_origin
+
+
+@lru_cache(maxsize=1)
+def default_normalizer() -> Normalizer:
+    return Normalizer()
+
+
+def normalize(text: str) -> str:
+    """Matching form with the packaged variant table (see :class:`Normalizer`)."""
+    return default_normalizer().normalize(text)
+
+
+def match_key(text: str) -> str:
+    """Normalised text with punctuation and white space removed: for exact-duplicate tests."""
+    return _NON_WORD.sub("", normalize(text))
+
+
+def han_script(text: str) -> str | None:
+    """zh-Hans / zh-Hant for the Han characters of ``text``; None when they fit both scripts.
+
+    hanzidentifier decides; on mixed text the majority of characters unique to one script wins.
+    """
+    ident = hanzidentifier.identify(text)
+    if ident == hanzidentifier.TRADITIONAL:
+        return HANT
+    if ident == hanzidentifier.SIMPLIFIED:
+        return HANS
+    if ident != hanzidentifier.MIXED:
+        return None
+    trad = simp = 0
+    for ch in set(_HAN.findall(text)):
+        t, s = hanzidentifier.is_traditional(ch), hanzidentifier.is_simplified(ch)
+        trad += t and not s
+        simp += s and not t
+    if trad == simp:
+        return None
+    return HANT if trad > simp else HANS
+
+
+def detect_lang(text: str, default: str = HANS) -> str:
+    """``en``, ``zh-Hans`` or ``zh-Hant`` by majority; ``default`` when the Han text fits both."""
+    han = len(_HAN.findall(text))
+    latin = len(_LATIN.findall(text))
+    if han == 0 and latin == 0:
+        return default
+    # a Chinese character carries about a word; a Latin word is ~5 letters
+    if latin > han * 3:
+        return EN
+    return han_script(text) or (default if default != EN else HANS)

@@ -1,0 +1,643 @@
+"""Cleaning and splitting: document text -> sections, headings and typed duty clauses.
+
+Every non-space character of the input lands in exactly one :class:`Piece` (boilerplate,
+section title, heading, numbering marker, page number or clause), which is what makes the
+split auditable: ``tests/test_segment.py`` checks that the pieces tile the input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+
+from jdsearch.normalize import EN, HANS, detect_lang, normalize
+
+DUTY, REQUIREMENT, OTHER = "duty", "requirement", "other"
+KINDS = (DUTY, REQUIREMENT, OTHER)
+
+_TERMINAL = tuple("。.!！?？;；")
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_WORDY = re.compile(r"[^\W_]")
+_CORRUPT_BULLETS = "某?\ufffd\uf0b7\uf06c\uf0d8\uf0a7\uf076"
+
+
+# --------------------------------------------------------------------------- data types
+@dataclass
+class Piece:
+    """A typed span ``text[start:end]`` of the document."""
+
+    kind: str  # boilerplate | section | heading | marker | page | clause
+    start: int
+    end: int
+
+
+@dataclass
+class RawClause:
+    """One duty item (or paragraph) as found, before ids are given."""
+
+    spans: list[tuple[int, int]]
+    text: str
+    number: int | None = None
+    style: str = ""
+    section: str = ""
+    heading: str = ""
+    context: str = ""  # duty / requirement / other / "" from the nearest categorised heading
+    kind: str = OTHER
+    lang: str = HANS
+
+
+@dataclass
+class Segmentation:
+    pieces: list[Piece] = field(default_factory=list)
+    clauses: list[RawClause] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- boilerplate
+def load_boilerplate(extra: Iterable[str] = ()) -> list[re.Pattern[str]]:
+    """The packaged boilerplate pattern list plus user patterns."""
+    text = resources.files("jdsearch.data").joinpath("boilerplate.txt").read_text("utf-8")
+    lines = [*text.splitlines(), *extra]
+    return [re.compile(p, re.I) for p in lines if p.strip() and not p.lstrip().startswith("#")]
+
+
+def _boilerplate_spans(line: str, patterns: list[re.Pattern[str]]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for pat in patterns:
+        for m in pat.finditer(line):
+            if m.end() > m.start() and not any(s < m.end() and m.start() < e for s, e in spans):
+                spans.append((m.start(), m.end()))
+    return sorted(spans)
+
+
+# --------------------------------------------------------------------------- markers
+@dataclass(frozen=True)
+class Marker:
+    style: str
+    number: int | None
+    end: int  # index in the line where the body starts
+
+
+_MARKER_RES: list[tuple[str, re.Pattern[str]]] = [
+    ("multi", re.compile(r"\d{1,2}(?:\.\d{1,2})+\.?\s*(?=\D)")),
+    ("broken", re.compile(r"(\d)\s(\d)\s*[.,，、．]\s*")),
+    ("paren", re.compile(r"[（(]\s*(\d{1,2})\s*[)）]\s*")),
+    ("cnparen", re.compile(r"[（(]\s*([一二三四五六七八九十]{1,3})\s*[)）]\s*")),
+    ("circled", re.compile(r"([\u2460-\u2473\u2776-\u277f])\s*")),
+    ("arabic", re.compile(r"(\d{1,3})\s*(?:[.．、。:：]|[,，](?=\s*\D))\s*(?!\d)")),
+    ("arabic_paren", re.compile(r"(\d{1,2})[)）]\s*")),
+    ("cn", re.compile(r"([一二三四五六七八九十]{1,3})\s*[、.．。,，]\s*")),
+    ("roman", re.compile(r"(i{1,3}|iv|vi{0,3}|ix|x|I{1,3}|IV|VI{0,3}|IX|X)\.\s+")),
+    ("letter", re.compile(r"([a-h])[.)]\s*(?=[^\sa-z])")),
+    (
+        "word",
+        re.compile(
+            r"(First|Second|Third|Fourth|Fifth|Sixth|Seventh|Eighth|Ninth|Tenth|"
+            r"One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)[,.]\s+"
+        ),
+    ),
+    ("mt", re.compile(r"Verb \(abbreviation of verb\)\s*")),  # machine translation of 五、
+    ("resp", re.compile(r"Responsibilit(?:y|ies)\s+(\d{1,2})\s*$", re.I)),
+    ("bullet", re.compile(r"[•·●○◆◇■□▪▶►➢✓✔\-–—*]\s*")),
+]
+_WORD_NUMS = {
+    w: i + 1
+    for i, w in enumerate(
+        "one two three four five six seven eight nine ten".split()
+    )
+} | {
+    w: i + 1
+    for i, w in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth".split()
+    )
+}
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+_SUFFIX_MARKER = re.compile(r"\s+of intransitive verbs\s*$")  # machine translation of 六、
+
+
+def _cn_number(s: str) -> int:
+    if len(s) == 1:
+        return _CN_DIGITS.get(s, 0)
+    if s.startswith("十"):
+        return 10 + _CN_DIGITS.get(s[1:], 0)
+    tens, _, ones = s.partition("十")
+    return _CN_DIGITS.get(tens, 0) * 10 + _CN_DIGITS.get(ones, 0)
+
+
+def _marker_number(style: str, m: re.Match[str]) -> int | None:
+    g = m.group(1) if m.groups() else None
+    if style in ("arabic", "paren", "arabic_paren", "resp"):
+        return int(g)  # type: ignore[arg-type]
+    if style == "broken":
+        return int(m.group(1) + m.group(2))
+    if style in ("cn", "cnparen"):
+        return _cn_number(g or "")
+    if style == "circled":
+        c = ord(g or "①")
+        return c - 0x2460 + 1 if c < 0x2776 else c - 0x2776 + 1
+    if style == "roman":
+        return _ROMAN.get((g or "").lower())
+    if style == "word":
+        return _WORD_NUMS.get((g or "").lower())
+    if style == "letter":
+        return ord(g or "a") - ord("a") + 1
+    if style == "mt":
+        return 5
+    return None
+
+
+def match_marker(line: str, corrupt_bullet: str | None = None) -> Marker | None:
+    """The numbering or bullet at the start of ``line``, if any."""
+    if corrupt_bullet and line.startswith(corrupt_bullet):
+        return Marker("bullet", None, len(corrupt_bullet))
+    for style, pat in _MARKER_RES:
+        m = pat.match(line)
+        if m and (style == "resp" or m.end() < len(line) or style in ("arabic", "cn")):
+            if style == "broken" and m.group(1) == "0":
+                continue
+            return Marker(style, _marker_number(style, m), m.end())
+    return None
+
+
+# --------------------------------------------------------------------------- inline numbering
+_INLINE = re.compile(r"(?P<num>\d{1,3})\s*、|[（(](?P<pnum>\d{1,2})[)）]")
+_PAGE_HEAD = re.compile(r"^\d{1,2}(?=[\u4e00-\u9fff])")
+_KNOWN_HEADINGS = (
+    r"(?:岗位职责|崗位職責|工作内容|工作內容|任职要求|任職要求|任职资格|任職資格|岗位要求|崗位要求|"
+    r"能力要求|职位要求|職位要求|主要职责|主要職責|工作职责|工作職責|岗位概述|崗位概述)"
+)
+_KNOWN_HEADING_TAIL = re.compile(_KNOWN_HEADINGS + r"+$")
+_KNOWN_HEADING_INSIDE = re.compile(
+    r"(?<=[。;；!！?？])(?P<page>\d{1,2})?(?P<head>" + _KNOWN_HEADINGS + r"+)"
+)
+
+
+@dataclass
+class _Inline:
+    start: int  # start of the marker (after any page number)
+    end: int  # start of the body
+    number: int
+    page: tuple[int, int] | None  # glued page-number span
+
+
+def _inline_markers(body: str, last: int | None) -> list[_Inline]:
+    """Numbering hidden in run-on text ("…工作。2、参与…", "…措施。216、对…"), sequence-aware."""
+    found: list[_Inline] = []
+    for m in _INLINE.finditer(body):
+        if m.start() == 0:
+            continue
+        raw = m.group("num") or m.group("pnum")
+        n = int(raw)
+        prev = body[m.start() - 1]
+        after_stop = prev in "。.!！?？;；)）”\"" or prev.isspace()
+        expected = (last or 0) + 1
+        page = None
+        if n == expected or n == 1 or (after_stop and expected < n <= expected + 2):
+            pass
+        elif after_stop and m.group("num") and len(raw) > len(str(expected)) and raw.endswith(
+            str(expected)
+        ):
+            cut = m.start() + len(raw) - len(str(expected))
+            page = (m.start(), cut)
+            n = expected
+        else:
+            continue
+        start = page[1] if page else m.start()
+        found.append(_Inline(start, m.end(), n, page))
+        last = n
+    return found
+
+
+# --------------------------------------------------------------------------- sections & headings
+_SECTION_RES = [
+    re.compile(r"^.{0,40}?篇[一二三四五六七八九十百零〇\d]{1,3}\s*$"),
+    re.compile(r"^篇[一二三四五六七八九十\d]{1,3}\s*[:：、.．]\s*\S.{0,40}$"),
+    re.compile(r"^[一二三四五六七八九十]{1,3}\s*[、.．]\s*\S{1,16}\s*(?:岗位职责|崗位職責)$"),
+]
+_EN_SECTION = re.compile(
+    r"^(?P<title>(?:Responsibilities|Duties) of (?:the )?[A-Za-z ]{3,50}?"
+    r"|[A-Z][A-Za-z ]{2,50}? Job (?:Responsibilities|Duties|Description))"
+    r"(?:[:.]?\s*(?P<num>\d{1,2})(?=\s|$)|\.(?=\s)|\s*$)",
+    re.I,
+)
+
+_HEADING_CATEGORIES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        REQUIREMENT,
+        re.compile(
+            r"(任职|要求|资格|素质|能力|职业技能|技能|学历|工作经验|培训经历|态度|qualification|"
+            r"requirement|skill|competenc|education|experience)",
+            re.I,
+        ),
+    ),
+    (
+        OTHER,
+        re.compile(
+            r"(权限|基本信息|工作关系|职业发展|晋升|薪|待遇|福利|authority|evaluation|"
+            r"working relationship|vocational|conditions of use|salary|benefit|overview|"
+            r"职称|方法|如何|优点|缺点|概述)",
+            re.I,
+        ),
+    ),
+    (
+        DUTY,
+        re.compile(
+            r"(职责|职务|工作内容|工作项目|主要工作|责任|任务|duties|duty|responsibilit|task|"
+            r"work content|job description)",
+            re.I,
+        ),
+    ),
+]
+
+
+def heading_category(title: str) -> str:
+    """duty / requirement / other for a heading or section title, '' when it says nothing.
+
+    The category whose word comes last wins: glued headings end with the most specific one
+    (责任与权限责任 -> duty, 城市经理岗位素质标准及要求 -> requirement).
+    """
+    norm = normalize(title)
+    best, best_pos = "", -1
+    for cat, pat in _HEADING_CATEGORIES:
+        for m in pat.finditer(norm):
+            if m.end() > best_pos:
+                best, best_pos = cat, m.end()
+    return best
+
+
+def _is_short(text: str) -> bool:
+    han = len(re.findall(r"[\u4e00-\u9fff]", text))
+    words = len(re.findall(r"[A-Za-z]+", text))
+    return han <= 16 and words <= 6 and len(text) <= 40
+
+
+def _ends_terminal(text: str) -> bool:
+    return text.rstrip().endswith(_TERMINAL)
+
+
+def _is_field(text: str) -> bool:
+    """A 'key: value' line from a JD form (岗位名称:城市经理, Job Title: Regional Sales Manager)."""
+    m = re.match(r"^([^:：,，。;；]{1,24})[:：]\s*(.*)$", text)
+    if not m or len(m.group(2)) > 60:
+        return False
+    key = m.group(1)
+    return len(re.findall(r"[A-Za-z]+", key)) <= 4 and len(re.findall(r"[\u4e00-\u9fff]", key)) <= 8
+
+
+# --------------------------------------------------------------------------- the segmenter
+@dataclass
+class _Line:
+    start: int  # offset of the stripped body in the document
+    text: str
+
+
+class Segmenter:
+    """Splits one document into pieces and clauses; ``boilerplate`` is the pattern list."""
+
+    def __init__(self, boilerplate: list[re.Pattern[str]] | None = None) -> None:
+        self.boilerplate = load_boilerplate() if boilerplate is None else boilerplate
+
+    # ---- public
+    def segment(self, text: str, title: str = "") -> Segmentation:
+        state = _State(text=text, seg=Segmentation(), section=title)
+        lines = list(self._content_lines(text, state))
+        state.corrupt_bullet = _corrupt_bullet(lines)
+        for i, line in enumerate(lines):
+            nxt = lines[i + 1] if i + 1 < len(lines) else None
+            self._line(state, line, nxt)
+        state.finish()
+        _type_clauses(state.seg.clauses, detect_lang(text, HANS))
+        return state.seg
+
+    # ---- lines
+    def _content_lines(self, text: str, state: _State) -> Iterator[_Line]:
+        """Lines with boilerplate cut out and recorded; empty lines dropped."""
+        pos = 0
+        for raw in text.split("\n"):
+            spans = _boilerplate_spans(raw, self.boilerplate)
+            cursor = 0
+            for s, e in [*spans, (len(raw), len(raw))]:
+                chunk = raw[cursor:s]
+                if chunk.strip():
+                    lead = len(chunk) - len(chunk.lstrip())
+                    yield _Line(pos + cursor + lead, chunk.strip())
+                if e > s:
+                    state.add(Piece("boilerplate", pos + s, pos + e))
+                cursor = e
+            pos += len(raw) + 1
+
+    def _line(self, st: _State, line: _Line, nxt: _Line | None) -> None:
+        if self._section(st, line):
+            return
+        text, base = line.text, line.start
+        marker = match_marker(text, st.corrupt_bullet)
+        if marker and marker.style == "resp":  # "Responsibility 2" alone: numbers the next line
+            st.close_clause()
+            st.pending = (base, base + len(text), marker)
+            return
+        body_start = marker.end if marker else 0
+        body = text[body_start:]
+        if marker:
+            st.close_clause()
+            st.add(Piece("marker", base, base + body_start))
+        elif st.pending:
+            s, e, marker = st.pending
+            st.add(Piece("marker", s, e))
+        st.pending = None
+        suffix = _SUFFIX_MARKER.search(body)
+        if suffix:
+            st.add(Piece("marker", base + body_start + suffix.start(), base + body_start + len(body)))
+            body = body[: suffix.start()]
+        if not body.strip():
+            if marker:
+                st.pending = (base, base, marker)
+            return
+        if self._heading(st, body, base + body_start, marker, nxt):
+            return
+        self._items(st, body, base + body_start, marker, line)
+
+    def _section(self, st: _State, line: _Line) -> bool:
+        text = line.text
+        for pat in _SECTION_RES:
+            if pat.match(text):
+                st.new_section(text, line.start, line.start + len(text))
+                return True
+        m = _EN_SECTION.match(text)
+        if not m:
+            return False
+        title_end = m.end("num") if m.group("num") else m.end("title")
+        st.new_section(text[:title_end].strip(), line.start, line.start + m.end())
+        rest = text[m.end() :]
+        if rest.strip():
+            lead = len(rest) - len(rest.lstrip())
+            self._line(st, _Line(line.start + m.end() + lead, rest.strip()), None)
+        return True
+
+    def _heading(
+        self, st: _State, body: str, start: int, marker: Marker | None, nxt: _Line | None
+    ) -> bool:
+        """Short, unpunctuated lines introducing what follows become context, not clauses."""
+        stripped = body.rstrip(" :：")
+        nxt_marker = match_marker(nxt.text, st.corrupt_bullet) if nxt else None
+        if not _is_short(body):
+            return False
+        if _ends_terminal(body):
+            # "Second, market and investment promotion." before "4. Provide …"
+            outline = marker is not None and marker.style in ("word", "roman", "cn", "mt")
+            if not (outline and body.rstrip().endswith(".") and nxt_marker
+                    and nxt_marker.style != marker.style):
+                return False
+        category = heading_category(stripped)
+        ends_colon = body.rstrip().endswith((":", "："))
+        if _is_field(body) and not ends_colon:
+            return False
+        introduces = nxt is None or (
+            nxt_marker is None
+            or marker is None
+            or nxt_marker.style != marker.style
+            or (nxt_marker.number == 1 and marker.number != 0)
+        )
+        if marker and marker.style in ("arabic", "paren", "bullet", "arabic_paren", "broken"):
+            if not (introduces and nxt_marker is not None and nxt_marker.style != marker.style):
+                return False
+        if not (ends_colon or category or introduces):
+            return False
+        if not category and not ends_colon and nxt is not None and nxt_marker is None:
+            # an unmarked short line before an unmarked one: a sub-heading only if the next is prose
+            if _is_short(nxt.text) and not _ends_terminal(nxt.text):
+                return False
+        st.new_heading(body, start, start + len(body), category)
+        return True
+
+    def _items(self, st: _State, body: str, start: int, marker: Marker | None, line: _Line) -> None:
+        inline = _inline_markers(body, marker.number if marker else st.last_number)
+        if st.continues(body, marker, inline):
+            st.extend(body, start, inline)
+            return
+        if not inline:
+            st.open_clause(body, start, marker)
+            return
+        first = body[: inline[0].start]
+        if first.strip():
+            self._lead_text(st, first, start, marker)
+        for k, item in enumerate(inline):
+            end = inline[k + 1].start if k + 1 < len(inline) else len(body)
+            if item.page:
+                st.add(Piece("page", start + item.page[0], start + item.page[1]))
+            nxt_page = inline[k + 1].page if k + 1 < len(inline) else None
+            if nxt_page:
+                end = nxt_page[0]
+            st.close_clause()
+            st.add(Piece("marker", start + item.start, start + item.end))
+            seg = body[item.end : end]
+            self._run_on_item(st, seg, start + item.end, Marker("arabic", item.number, 0),
+                              restart_next=k + 1 < len(inline) and inline[k + 1].number == 1)
+
+    def _lead_text(self, st: _State, text: str, start: int, marker: Marker | None) -> None:
+        """Run-on text before an inline list: a glued page number, prose, then maybe a heading."""
+        page = _PAGE_HEAD.match(text) if marker is None else None
+        if page and (len(text) > 40 or _is_short(text)):
+            st.add(Piece("page", start, start + page.end()))
+            text, start = text[page.end() :], start + page.end()
+        if marker is None and _is_short(text) and not _ends_terminal(text):
+            st.new_heading(text, start, start + len(text), heading_category(text))
+            return
+        known = _KNOWN_HEADING_TAIL.search(text)
+        if known and known.start() > 0:
+            st.open_clause(text[: known.start()], start, marker)
+            st.new_heading(known.group(0), start + known.start(), start + len(text),
+                           heading_category(known.group(0)))
+            return
+        st.open_clause(text, start, marker)
+
+    def _run_on_item(
+        self, st: _State, seg: str, start: int, marker: Marker, restart_next: bool
+    ) -> None:
+        """An inline item; when a new list restarts after it, its unpunctuated tail is a heading."""
+        tail_start = len(seg)
+        if restart_next:
+            cut = max((seg.rfind(c) for c in "。;；!！?？"), default=-1) + 1
+            tail = seg[cut:]
+            if tail.strip() and cut > 0:
+                tail_start = cut
+        item = seg[:tail_start]
+        known = _KNOWN_HEADING_INSIDE.search(item)
+        if known:  # "…投诉的权利。5任职要求学历及专业…": a heading glued after the item
+            st.open_clause(item[: known.start()], start, marker)
+            if known.group("page"):
+                st.add(Piece("page", start + known.start("page"), start + known.end("page")))
+            h = known.group("head")
+            st.new_heading(h, start + known.start("head"), start + known.end("head"),
+                           heading_category(h))
+            rest = item[known.end() :]
+            if rest.strip():
+                lead = len(rest) - len(rest.lstrip())
+                st.open_clause(rest.strip(), start + known.end() + lead, None)
+        elif item.strip():
+            st.open_clause(item, start, marker)
+        tail = seg[tail_start:]
+        if tail.strip():
+            lead = len(tail) - len(tail.lstrip())
+            self._lead_text(st, tail.strip(), start + tail_start + lead, None)
+
+
+def _corrupt_bullet(lines: list[_Line]) -> str | None:
+    """A character that stands where a bullet was lost (001's 某), if >= 3 lines start with it."""
+    for ch in _CORRUPT_BULLETS:
+        if sum(1 for ln in lines if ln.text.startswith(ch)) >= 3:
+            return ch
+    return None
+
+
+@dataclass
+class _State:
+    text: str
+    seg: Segmentation
+    section: str = ""
+    heading: str = ""
+    context: str = ""
+    base_context: str = ""  # from the last duty/requirement heading: survives sub-headings
+    section_context: str = ""
+    corrupt_bullet: str | None = None
+    pending: tuple[int, int, Marker] | None = None
+    last_number: int | None = None
+    open: RawClause | None = None
+    last_line_len: int = 0
+
+    def add(self, piece: Piece) -> None:
+        if piece.end > piece.start:
+            self.seg.pieces.append(piece)
+
+    def new_section(self, title: str, start: int, end: int) -> None:
+        self.close_clause()
+        self.add(Piece("section", start, end))
+        self.section = title
+        self.seg.sections.append(title)
+        self.section_context = heading_category(title) or OTHER
+        self.heading, self.context, self.base_context, self.last_number = "", "", "", None
+
+    def new_heading(self, title: str, start: int, end: int, category: str) -> None:
+        self.close_clause()
+        self.add(Piece("heading", start, end))
+        self.seg.headings.append(title)
+        self.heading = title.rstrip(" :：")
+        if category in (DUTY, REQUIREMENT):
+            self.base_context = category
+        self.context = category or self.base_context
+        self.last_number = None
+
+    def open_clause(self, text: str, start: int, marker: Marker | None) -> None:
+        self.close_clause()
+        lead = len(text) - len(text.lstrip())
+        body = text.strip()
+        self.open = RawClause(
+            spans=[(start + lead, start + lead + len(body))],
+            text=body,
+            number=marker.number if marker else None,
+            style=marker.style if marker else "",
+            section=self.section,
+            heading=self.heading,
+            context=self.context or self.section_context,
+        )
+        if marker and marker.number is not None and marker.style in ("arabic", "paren", "broken"):
+            self.last_number = marker.number
+        self.last_line_len = len(body)
+
+    def continues(self, body: str, marker: Marker | None, inline: list[_Inline]) -> bool:
+        """A hard-wrapped line: no marker, and the open clause stopped mid-sentence."""
+        if marker or self.open is None or (inline and inline[0].start == 0):
+            return False
+        if _ends_terminal(self.open.text) or self.open.text.endswith((":", "：")):
+            return False
+        if _is_field(self.open.text) or _is_field(body):
+            return False
+        if re.match(r"[A-Za-z]", body):  # English hard wraps continue in lower case
+            return body[:1].islower()
+        return self.last_line_len >= 20
+
+    def extend(self, body: str, start: int, inline: list[_Inline]) -> None:
+        assert self.open is not None
+        joiner = " " if self.open.lang == EN or re.match(r"[A-Za-z]", body) else ""
+        self.open.spans.append((start, start + len(body)))
+        self.open.text += joiner + body
+        self.last_line_len = len(body)
+
+    def close_clause(self) -> None:
+        """Emit the open clause; one with no letter or digit at all ("；") is noise."""
+        if self.open is not None:
+            kind = "clause" if _WORDY.search(self.open.text) else "noise"
+            if kind == "clause":
+                self.seg.clauses.append(self.open)
+            for s, e in self.open.spans:
+                self.add(Piece(kind, s, e))
+            self.open = None
+
+    def finish(self) -> None:
+        if self.pending:
+            s, e, _ = self.pending
+            self.add(Piece("marker", s, e))
+        self.close_clause()
+
+
+# --------------------------------------------------------------------------- typing
+_REQUIREMENT_TEXT = re.compile(
+    r"(学历|大专|本科|硕士|博士|以上学历|\d+\s*年以上|年以上.{0,12}经验|工作经验|经验\d|年龄|\d+\s*岁|"
+    r"性别|身体健康|普通话|英语|驾照|驾驶|熟练使用|精通|"
+    r"\bdegree\b|years?\b.{0,20}\bexperience|experience requirements?|\bage\b|\beducation|"
+    r"\bgender\b|\bheight\b|\bmajor in\b|\bfluent\b|\bcertificate\b)",
+    re.I,
+)
+_REQUIREMENT_WEAK = re.compile(
+    r"^(具有|具备|熟悉|善于|良好的|有较强的|较强的|能够|能熟练|富有|积极学习|有强烈|有.{0,6}能力)"
+)
+_FIELD_REQUIREMENT_KEYS = re.compile(
+    r"(学历|专业|经验|年龄|性别|身高|外貌|素质|技能|证书|计算机|外语|语言|personality|age|"
+    r"gender|height|appearance|education|professional|experience|computer|language|skill|"
+    r"certificate|physical|others)",
+    re.I,
+)
+_DUTY_START = re.compile(
+    r"^(负责|组织|制定|制订|协助|参与|完成|建立|管理|监督|收集|执行|落实|指导|定期|根据|按照|对|"
+    r"开发|维护|拓展|培训|审核|处理|协调|帮助|加强|查处|了解|掌握|做好|确保|保证|推动|实施|编写|"
+    r"进行|全面|配合|拜访|跟进|分析|提出|建议|检查|督促|带领|主持|策划|推广|向|与|为|及时|"
+    r"responsible|be responsible|organi[sz]e|formulate|assist|participate|complete|establish|"
+    r"manage|supervise|collect|implement|guide|visit|develop|maintain|train|review|handle|"
+    r"coordinate|help|ensure|conduct|make|provide|report|analy[sz]e|plan|lead|select|set|deal|"
+    r"keep|check|examine|understand|expand|grasp|focus|decompose|according|under|cover|open|"
+    r"strive|dare|personally|constantly|fully|effectively|directly|accept|do |receive|train)",
+    re.I,
+)
+
+
+def classify(clause: RawClause) -> str:
+    """duty / requirement / other from the clause's own words and the headings above it."""
+    text = normalize(clause.text)
+    if not clause.style and _is_field(clause.text):
+        key = re.split(r"[:：]", clause.text, maxsplit=1)[0]
+        return REQUIREMENT if _FIELD_REQUIREMENT_KEYS.search(normalize(key)) else OTHER
+    numbered = bool(clause.style)
+    prose = not numbered and len(clause.text) > 120
+    if _REQUIREMENT_TEXT.search(text) or (clause.context == REQUIREMENT and not prose):
+        return REQUIREMENT
+    if clause.context == DUTY:
+        if numbered or _DUTY_START.match(text):
+            return DUTY
+        return OTHER
+    if clause.context == OTHER or prose:
+        return OTHER
+    if _REQUIREMENT_WEAK.match(text):
+        return REQUIREMENT
+    return DUTY if numbered and _DUTY_START.match(text) else OTHER
+
+
+def _type_clauses(clauses: list[RawClause], doc_lang: str) -> None:
+    for i, c in enumerate(clauses):
+        c.lang = detect_lang(c.text, doc_lang)
+        # an unnumbered first item followed by item 2 is item 1 ("…manager. Formulation … 2. Sales")
+        nxt = clauses[i + 1] if i + 1 < len(clauses) else None
+        if not c.style and nxt and nxt.number == 2 and nxt.section == c.section:
+            c.style = "implicit"
+        c.kind = classify(c)

@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from jdsearch.corpus import Corpus
 from jdsearch.ingest import ProgressFn
@@ -32,8 +33,13 @@ INDEX_HELP = "Index directory (default: $JDSEARCH_INDEX or ./index)."
 
 def _index_option(f: Any) -> Any:
     return click.option(
-        "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
-        envvar="JDSEARCH_INDEX", default="index", show_default=False, help=INDEX_HELP,
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="JDSEARCH_INDEX",
+        default="index",
+        show_default=False,
+        help=INDEX_HELP,
     )(f)
 
 
@@ -48,8 +54,12 @@ def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
         yield None
         return
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as bar:
         task = bar.add_task("ingesting", total=None)
 
@@ -103,13 +113,18 @@ def main() -> None:
 @_index_option
 @click.option("--text-column", help="Column holding the JD text in .csv/.tsv/.jsonl files.")
 @click.option(
-    "--boilerplate", "boilerplate_file", type=click.Path(dir_okay=False, path_type=Path),
+    "--boilerplate",
+    "boilerplate_file",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="File of extra boilerplate regular expressions (one per line) to strip.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def ingest(
-    paths: tuple[str, ...], index_dir: Path, text_column: str | None,
-    boilerplate_file: Path | None, as_json: bool,
+    paths: tuple[str, ...],
+    index_dir: Path,
+    text_column: str | None,
+    boilerplate_file: Path | None,
+    as_json: bool,
 ) -> None:
     """Read JD files (txt, md, html, docx, pdf, csv, tsv, jsonl; folders recursively) into
     clean, typed duty clauses stored in the index.
@@ -156,18 +171,93 @@ def clauses(index_dir: Path, kind: str | None, lang: str | None, as_json: bool) 
     """List the clauses in the index, in document order."""
     rows = Corpus(index_dir).clauses(kind=kind, lang=lang)
     if as_json:
-        _emit_json([
-            {k: v for k, v in c.to_json().items() if k != "norm"} for c in rows
-        ])
+        _emit_json([{k: v for k, v in c.to_json().items() if k != "norm"} for c in rows])
         return
     table = Table(show_lines=False, expand=False)
     for col in ("clause_id", "source", "section", "#", "kind", "lang", "text"):
         table.add_column(col, overflow="fold", no_wrap=col in ("clause_id", "#", "kind", "lang"))
     for c in rows:
-        table.add_row(c.clause_id, Path(c.source).name, c.section[:30], str(c.position), c.kind,
-                      c.lang, c.text)
+        table.add_row(
+            c.clause_id,
+            Path(c.source).name,
+            c.section[:30],
+            str(c.position),
+            c.kind,
+            c.lang,
+            c.text,
+        )
     out.print(table)
     out.print(f"{len(rows)} clauses")
+
+
+@main.command()
+@_index_option
+def reindex(index_dir: Path) -> None:
+    """Rebuild the search index from the clause table (after changing the analyser, say)."""
+    n = Corpus(index_dir).reindex()
+    out.print(f"indexed {n} clauses in {index_dir}")
+
+
+@main.command()
+@click.argument("query")
+@_index_option
+@click.option(
+    "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of hits."
+)
+@click.option("--offset", type=click.IntRange(0), default=0, help="Skip this many hits (paging).")
+@click.option("--lang", type=click.Choice(LANGS), help="Only clauses in this language/script.")
+@click.option("--kind", type=click.Choice(KINDS), help="Only clauses of this kind.")
+@click.option(
+    "--collapse",
+    is_flag=True,
+    help="Fold equivalent clauses into one hit with variant and document counts.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of hits.")
+def search(
+    query: str,
+    index_dir: Path,
+    limit: int,
+    offset: int,
+    lang: str | None,
+    kind: str | None,
+    collapse: bool,
+    as_json: bool,
+) -> None:
+    """Search duties by keyword, in any script or language.
+
+    \b
+    QUERY syntax:
+      客户档案 回款        all words required (any word if nothing has all)
+      "客户 档案"          a phrase
+      -培训                exclude a word
+      lang:zh-Hant kind:duty section:城市經理 doc:ID theme:ID   filters
+    Traditional and simplified Chinese match each other (客戶檔案 finds 客户档案); English is
+    stemmed and tolerates typos.
+    """
+    result = Corpus(index_dir).search(
+        query, limit=limit, offset=offset, lang=lang, kind=kind, collapse=collapse
+    )
+    if as_json:
+        _emit_json([h.to_json() for h in result.hits])
+        return
+    table = Table(show_lines=False)
+    for col in ("#", "score", "lang", "kind", "source", "text"):
+        table.add_column(col, overflow="fold", no_wrap=col != "text")
+    for i, h in enumerate(result.hits, offset + 1):
+        text = _marked(h.text, h.spans)
+        if collapse and h.variants > 1:
+            text.append(f"  (+{h.variants - 1} variants in {h.documents} documents)", style="dim")
+        table.add_row(str(i), f"{h.score:.2f}", h.lang, h.kind, Path(h.source).name, text)
+    out.print(table)
+    note = " (no clause had every word: showing clauses with any)" if result.mode == "any" else ""
+    out.print(f"{result.total} matching clauses{note}")
+
+
+def _marked(text: str, spans: list[tuple[int, int]]) -> Text:
+    t = Text(text)
+    for s, e in spans:
+        t.stylize("bold yellow", s, e)
+    return t
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from jdsearch import index as search_index
+from jdsearch.dupes import DuplicateFinder, Group, Member, near_duplicates_of
 from jdsearch.ingest import IngestReport, Parser, ProgressFn, ingest
 from jdsearch.normalize import LANGS
+from jdsearch.search import SearchEngine, SearchResult
 from jdsearch.segment import KINDS
 from jdsearch.store import Clause, ClauseStore, Document, JdsearchError, default_index_dir
 
@@ -33,13 +36,53 @@ class Corpus:
         boilerplate: Iterable[str] = (),
         progress: ProgressFn | None = None,
     ) -> IngestReport:
-        """Parse files/folders into typed clauses; unchanged files are not re-parsed."""
+        """Parse files/folders into typed clauses and update the search index incrementally.
+
+        Unchanged files are not re-parsed; changed files replace their clauses.
+        """
         store = self._store(create=True)
         try:
             parser = Parser(text_column=text_column, boilerplate=boilerplate)
-            return ingest(store, [str(p) for p in paths], parser=parser, progress=progress)
+            report = ingest(store, [str(p) for p in paths], parser=parser, progress=progress)
+            search_index.update(store, report.removed_docs, report.added_docs)
+            return report
         finally:
             store.close()
+
+    def reindex(self, progress: ProgressFn | None = None) -> int:
+        """Rebuild the search index from the clause table; returns clauses indexed."""
+        store = self._store()
+        try:
+            return search_index.rebuild(store, progress=progress)
+        finally:
+            store.close()
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        lang: str | None = None,
+        kind: str | None = None,
+        collapse: bool = False,
+        facets: bool = False,
+    ) -> SearchResult:
+        """Ranked clauses for ``query`` (any script or language; see :mod:`jdsearch.search`)."""
+        self._store().close()  # a clear error when there is no index at all
+        engine = SearchEngine(str(self.index_dir))
+        try:
+            return engine.search(
+                query,
+                limit=limit,
+                offset=offset,
+                lang=lang,
+                kind=kind,
+                collapse=collapse,
+                facets=facets,
+            )
+        finally:
+            engine.close()
 
     def clauses(self, *, kind: str | None = None, lang: str | None = None) -> list[Clause]:
         """Clauses in document order, filtered by kind (duty/requirement/other) and lang."""
@@ -73,3 +116,64 @@ class Corpus:
             return store.counts()
         finally:
             store.close()
+
+    # ---- duplicates
+    def dupes(
+        self,
+        *,
+        threshold: float = 85.0,
+        cross_lingual: bool = True,
+        recompute: bool = False,
+    ) -> list[Group]:
+        """Duplicate groups (singletons omitted), largest first; cached until clauses change."""
+        if not 0 < threshold <= 100:
+            raise JdsearchError("threshold must be in (0, 100]")
+        store = self._store()
+        try:
+            state = f"{store.fingerprint()}:{threshold}:{cross_lingual}"
+            if recompute or store.get_meta("dupes_state") != state:
+                finder = DuplicateFinder(threshold, cross_lingual=cross_lingual)
+                finder.fit(list(store.clauses()))
+                store.save_groups(_group_rows(finder.groups_), state)
+                search_index.rebuild(store)
+            return _load_groups(store)
+        finally:
+            store.close()
+
+    def dupes_of(
+        self,
+        clause_id_or_text: str,
+        *,
+        threshold: float = 85.0,
+        cross_lingual: bool = True,
+    ) -> tuple[Clause | None, list[tuple[Clause, float, str]]]:
+        """Near-duplicates of one clause (by id) or of a pasted text."""
+        store = self._store()
+        try:
+            clause = store.clause(clause_id_or_text)
+            text = clause.text if clause else clause_id_or_text
+            if not text.strip():
+                raise JdsearchError("empty text")
+            pool = list(store.clauses())
+            exclude = clause.clause_id if clause else None
+            return clause, near_duplicates_of(
+                text, pool, threshold, cross_lingual=cross_lingual, exclude=exclude
+            )
+        finally:
+            store.close()
+
+
+def _group_rows(groups: list[Group]) -> list[tuple[str, str, str, float, str, int]]:
+    return [
+        (m.clause_id, g.group_id, g.canonical_id, m.similarity, m.relation, rank)
+        for g in groups
+        for rank, m in enumerate(g.members)
+    ]
+
+
+def _load_groups(store: ClauseStore) -> list[Group]:
+    groups: dict[str, Group] = {}
+    for cid, gid, canon, sim, rel, _rank in store.group_rows():
+        g = groups.setdefault(gid, Group(gid, canon))
+        g.members.append(Member(cid, sim, rel))
+    return sorted(groups.values(), key=lambda g: (-len(g.members), g.group_id))

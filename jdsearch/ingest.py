@@ -11,6 +11,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 
 from jdsearch.normalize import HANS, default_normalizer, detect_lang
@@ -37,6 +38,8 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    removed_docs: set[str] = field(default_factory=set)
+    added_docs: set[str] = field(default_factory=set)
     bytes_parsed: int = 0
     clauses_written: int = 0
     totals: dict[str, object] = field(default_factory=dict)
@@ -74,7 +77,9 @@ class Parser:
             clauses.extend(doc_clauses)
         return ParsedFile(documents, clauses, raws[0].encoding if raws else None)
 
-    def parse_document(self, raw: RawDocument, source: str, key: str) -> tuple[Document, list[Clause]]:
+    def parse_document(
+        self, raw: RawDocument, source: str, key: str
+    ) -> tuple[Document, list[Clause]]:
         doc_source = source if raw.row is None else f"{source}#{raw.row}"
         doc_id = _hash_id(key, raw.row if raw.row is not None else "")
         seg = self.segmenter.segment(raw.text, title=raw.metadata.get("title", ""))
@@ -108,16 +113,32 @@ class Parser:
         return doc, clauses
 
 
+IGNORE_FILE = ".jdsearchignore"
+
+
+def _ignored_names(folder: Path) -> list[str]:
+    """fnmatch patterns from a folder's .jdsearchignore (e.g. README.md beside the JDs)."""
+    try:
+        lines = (folder / IGNORE_FILE).read_text("utf-8").splitlines()
+    except OSError:
+        return []
+    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
 def iter_files(paths: Iterable[str]) -> Iterator[tuple[Path | None, str, str | None]]:
-    """(path, source as given, skip reason) for every file under ``paths``, sorted, recursive."""
+    """(path, source as given, skip reason) for every file under ``paths``, sorted, recursive.
+
+    Hidden files and names listed in a folder's ``.jdsearchignore`` are passed over silently.
+    """
     for given in paths:
         p = Path(given)
         if p.is_dir():
             for root, dirs, files in os.walk(p):
                 dirs.sort()
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
+                ignored = _ignored_names(Path(root))
                 for name in sorted(files):
-                    if name.startswith("."):
+                    if name.startswith(".") or any(fnmatch(name, pat) for pat in ignored):
                         continue
                     fp = Path(root) / name
                     yield fp, str(fp), None
@@ -169,8 +190,10 @@ def ingest(
                 prefix = str(p.resolve()) + os.sep
                 for key in store.known_files(prefix):
                     if key not in seen:
-                        store.remove_file(key)
+                        report.removed_docs.update(store.remove_file(key))
                         report.removed += 1
+        if report.removed_docs or report.added_docs:
+            store.set_meta("search_state", "stale")  # until the search index catches up
     report.totals = store.counts()
     return report
 
@@ -199,7 +222,12 @@ def _ingest_one(
     except OSError as exc:
         report.skipped.append((source, exc.strerror or type(exc).__name__))
         return
-    store.put_file(key, source, (size, mtime, sha), parsed.encoding, parsed.documents, parsed.clauses)
+    report.removed_docs.update(
+        store.put_file(
+            key, source, (size, mtime, sha), parsed.encoding, parsed.documents, parsed.clauses
+        )
+    )
+    report.added_docs.update(d.doc_id for d in parsed.documents)
     report.bytes_parsed += size
     report.clauses_written += len(parsed.clauses)
     if known:

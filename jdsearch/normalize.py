@@ -91,8 +91,10 @@ class Normalizer:
             repl = self.variants[m.group(0)]
             span = origin[m.start() : m.end()]
             out.append(repl)
-            # spread the replacement over the source span (first..last char)
-            out_origin.extend(span[min(k * len(span) // len(repl), len(span) - 1)] for k in range(len(repl)))
+            # spread the replacement over the source span: first maps to first, last to last
+            last_i = len(span) - 1
+            steps = max(len(repl) - 1, 1)
+            out_origin.extend(span[round(k * last_i / steps)] for k in range(len(repl)))
             last = m.end()
         out.append(text[last:])
         out_origin.extend(origin[last:])

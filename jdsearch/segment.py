@@ -18,7 +18,18 @@ DUTY, REQUIREMENT, OTHER = "duty", "requirement", "other"
 KINDS = (DUTY, REQUIREMENT, OTHER)
 
 _TERMINAL = tuple("。.!！?？;；")
-_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
 _WORDY = re.compile(r"[^\W_]")
 _CORRUPT_BULLETS = "某?\ufffd\uf0b7\uf06c\uf0d8\uf0a7\uf076"
 
@@ -106,15 +117,37 @@ _MARKER_RES: list[tuple[str, re.Pattern[str]]] = [
 _WORD_NUMS = {
     w: i + 1
     for i, w in enumerate(
-        "one two three four five six seven eight nine ten".split()
+        ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
     )
 } | {
     w: i + 1
     for i, w in enumerate(
-        "first second third fourth fifth sixth seventh eighth ninth tenth".split()
+        [
+            "first",
+            "second",
+            "third",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+        ]
     )
 }
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+_ROMAN = {
+    "i": 1,
+    "ii": 2,
+    "iii": 3,
+    "iv": 4,
+    "v": 5,
+    "vi": 6,
+    "vii": 7,
+    "viii": 8,
+    "ix": 9,
+    "x": 10,
+}
 _SUFFIX_MARKER = re.compile(r"\s+of intransitive verbs\s*$")  # machine translation of 六、
 
 
@@ -192,13 +225,16 @@ def _inline_markers(body: str, last: int | None) -> list[_Inline]:
         raw = m.group("num") or m.group("pnum")
         n = int(raw)
         prev = body[m.start() - 1]
-        after_stop = prev in "。.!！?？;；)）”\"" or prev.isspace()
+        after_stop = prev in '。.!！?？;；)）”"' or prev.isspace()
         expected = (last or 0) + 1
         page = None
         if n == expected or n == 1 or (after_stop and expected < n <= expected + 2):
             pass
-        elif after_stop and m.group("num") and len(raw) > len(str(expected)) and raw.endswith(
-            str(expected)
+        elif (
+            after_stop
+            and m.group("num")
+            and len(raw) > len(str(expected))
+            and raw.endswith(str(expected))
         ):
             cut = m.start() + len(raw) - len(str(expected))
             page = (m.start(), cut)
@@ -349,7 +385,9 @@ class Segmenter:
         st.pending = None
         suffix = _SUFFIX_MARKER.search(body)
         if suffix:
-            st.add(Piece("marker", base + body_start + suffix.start(), base + body_start + len(body)))
+            st.add(
+                Piece("marker", base + body_start + suffix.start(), base + body_start + len(body))
+            )
             body = body[: suffix.start()]
         if not body.strip():
             if marker:
@@ -387,8 +425,12 @@ class Segmenter:
         if _ends_terminal(body):
             # "Second, market and investment promotion." before "4. Provide …"
             outline = marker is not None and marker.style in ("word", "roman", "cn", "mt")
-            if not (outline and body.rstrip().endswith(".") and nxt_marker
-                    and nxt_marker.style != marker.style):
+            if not (
+                outline
+                and body.rstrip().endswith(".")
+                and nxt_marker
+                and nxt_marker.style != marker.style
+            ):
                 return False
         category = heading_category(stripped)
         ends_colon = body.rstrip().endswith((":", "："))
@@ -400,15 +442,29 @@ class Segmenter:
             or nxt_marker.style != marker.style
             or (nxt_marker.number == 1 and marker.number != 0)
         )
-        if marker and marker.style in ("arabic", "paren", "bullet", "arabic_paren", "broken"):
-            if not (introduces and nxt_marker is not None and nxt_marker.style != marker.style):
-                return False
+        list_item = marker and marker.style in (
+            "arabic",
+            "paren",
+            "bullet",
+            "arabic_paren",
+            "broken",
+        )
+        if list_item and not (
+            introduces and nxt_marker is not None and nxt_marker.style != marker.style
+        ):
+            return False
         if not (ends_colon or category or introduces):
             return False
-        if not category and not ends_colon and nxt is not None and nxt_marker is None:
-            # an unmarked short line before an unmarked one: a sub-heading only if the next is prose
-            if _is_short(nxt.text) and not _ends_terminal(nxt.text):
-                return False
+        # an unmarked short line before an unmarked one: a sub-heading only if the next is prose
+        if (
+            not category
+            and not ends_colon
+            and nxt is not None
+            and nxt_marker is None
+            and _is_short(nxt.text)
+            and not _ends_terminal(nxt.text)
+        ):
+            return False
         st.new_heading(body, start, start + len(body), category)
         return True
 
@@ -433,8 +489,13 @@ class Segmenter:
             st.close_clause()
             st.add(Piece("marker", start + item.start, start + item.end))
             seg = body[item.end : end]
-            self._run_on_item(st, seg, start + item.end, Marker("arabic", item.number, 0),
-                              restart_next=k + 1 < len(inline) and inline[k + 1].number == 1)
+            self._run_on_item(
+                st,
+                seg,
+                start + item.end,
+                Marker("arabic", item.number, 0),
+                restart_next=k + 1 < len(inline) and inline[k + 1].number == 1,
+            )
 
     def _lead_text(self, st: _State, text: str, start: int, marker: Marker | None) -> None:
         """Run-on text before an inline list: a glued page number, prose, then maybe a heading."""
@@ -448,8 +509,12 @@ class Segmenter:
         known = _KNOWN_HEADING_TAIL.search(text)
         if known and known.start() > 0:
             st.open_clause(text[: known.start()], start, marker)
-            st.new_heading(known.group(0), start + known.start(), start + len(text),
-                           heading_category(known.group(0)))
+            st.new_heading(
+                known.group(0),
+                start + known.start(),
+                start + len(text),
+                heading_category(known.group(0)),
+            )
             return
         st.open_clause(text, start, marker)
 
@@ -470,8 +535,9 @@ class Segmenter:
             if known.group("page"):
                 st.add(Piece("page", start + known.start("page"), start + known.end("page")))
             h = known.group("head")
-            st.new_heading(h, start + known.start("head"), start + known.end("head"),
-                           heading_category(h))
+            st.new_heading(
+                h, start + known.start("head"), start + known.end("head"), heading_category(h)
+            )
             rest = item[known.end() :]
             if rest.strip():
                 lead = len(rest) - len(rest.lstrip())

@@ -75,6 +75,12 @@ CREATE TABLE IF NOT EXISTS clauses (
 );
 CREATE INDEX IF NOT EXISTS clauses_doc ON clauses(doc_id, position);
 CREATE INDEX IF NOT EXISTS clauses_kind_lang ON clauses(kind, lang);
+CREATE TABLE IF NOT EXISTS dupe_members (
+    clause_id TEXT PRIMARY KEY, group_id TEXT, canonical_id TEXT, similarity REAL, relation TEXT,
+    rank INTEGER
+);
+CREATE INDEX IF NOT EXISTS dupe_members_group ON dupe_members(group_id, rank);
+CREATE TABLE IF NOT EXISTS themes (clause_id TEXT PRIMARY KEY, theme_id TEXT);
 """
 
 
@@ -90,12 +96,16 @@ class ClauseStore:
         self.dir = Path(index_dir) if index_dir is not None else default_index_dir()
         self.path = self.dir / DB_NAME
         if not create and not self.path.exists():
-            raise JdsearchError(f"no index at {self.dir} (run: jdsearch ingest PATH --index {self.dir})")
+            raise JdsearchError(
+                f"no index at {self.dir} (run: jdsearch ingest PATH --index {self.dir})"
+            )
         if create:
             try:
                 self.dir.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise JdsearchError(f"cannot create index directory {self.dir}: {exc.strerror}") from None
+                raise JdsearchError(
+                    f"cannot create index directory {self.dir}: {exc.strerror}"
+                ) from None
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -103,7 +113,8 @@ class ClauseStore:
             if create:
                 self.db.executescript(_SCHEMA)
                 self.db.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
                 )
             self._check()
         except sqlite3.DatabaseError as exc:
@@ -136,22 +147,30 @@ class ClauseStore:
         return tuple(row) if row else None  # type: ignore[return-value]
 
     def known_files(self, prefix: str) -> list[str]:
-        rows = self.db.execute("SELECT path FROM files WHERE path LIKE ? ESCAPE '\\'",
-                               (_like_prefix(prefix),))
+        rows = self.db.execute(
+            "SELECT path FROM files WHERE path LIKE ? ESCAPE '\\'", (_like_prefix(prefix),)
+        )
         return [r[0] for r in rows]
 
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
         self.db.execute("UPDATE files SET size=?, mtime_ns=? WHERE path=?", (size, mtime_ns, path))
 
-    def remove_file(self, path: str) -> int:
-        """Drop a file and everything parsed from it; returns clauses removed."""
+    def remove_file(self, path: str) -> list[str]:
+        """Drop a file and everything parsed from it; returns the removed document ids."""
         docs = [r[0] for r in self.db.execute("SELECT doc_id FROM documents WHERE path=?", (path,))]
-        removed = 0
         for doc_id in docs:
-            removed += self.db.execute("DELETE FROM clauses WHERE doc_id=?", (doc_id,)).rowcount
+            self.db.execute("DELETE FROM clauses WHERE doc_id=?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE path=?", (path,))
         self.db.execute("DELETE FROM files WHERE path=?", (path,))
-        return removed
+        return docs
+
+    # ---- meta
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def put_file(
         self,
@@ -161,9 +180,12 @@ class ClauseStore:
         encoding: str | None,
         documents: Iterable[Document],
         clauses: Iterable[Clause],
-    ) -> None:
-        """Replace everything known about ``path`` (re-ingest never duplicates)."""
-        self.remove_file(path)
+    ) -> list[str]:
+        """Replace everything known about ``path`` (re-ingest never duplicates).
+
+        Returns the ids of the documents it replaced.
+        """
+        replaced = self.remove_file(path)
         size, mtime_ns, sha = stat
         self.db.execute(
             "INSERT INTO files VALUES (?,?,?,?,?,?,'ok',NULL)",
@@ -172,9 +194,16 @@ class ClauseStore:
         self.db.executemany(
             "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
             [
-                (d.doc_id, d.path, d.source, d.row, d.encoding, d.lang,
-                 json.dumps(list(d.sections), ensure_ascii=False),
-                 json.dumps(d.metadata, ensure_ascii=False))
+                (
+                    d.doc_id,
+                    d.path,
+                    d.source,
+                    d.row,
+                    d.encoding,
+                    d.lang,
+                    json.dumps(list(d.sections), ensure_ascii=False),
+                    json.dumps(d.metadata, ensure_ascii=False),
+                )
                 for d in documents
             ],
         )
@@ -182,6 +211,38 @@ class ClauseStore:
             f"INSERT OR REPLACE INTO clauses VALUES ({','.join('?' * len(CLAUSE_COLUMNS))})",
             [tuple(getattr(c, k) for k in CLAUSE_COLUMNS) for c in clauses],
         )
+        return replaced
+
+    def fingerprint(self) -> str:
+        """Changes whenever the set of clauses changes: later stages recompute on a new value."""
+        import hashlib
+
+        h = hashlib.sha1()
+        for (cid,) in self.db.execute("SELECT clause_id FROM clauses ORDER BY clause_id"):
+            h.update(cid.encode())
+        return h.hexdigest()
+
+    # ---- duplicate groups and theme labels (written by later stages, read by the index)
+    def save_groups(
+        self, rows: Iterable[tuple[str, str, str, float, str, int]], state: str
+    ) -> None:
+        """Replace all groups; a row: (clause_id, group, canonical, similarity, relation, rank)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM dupe_members")
+            self.db.executemany("INSERT INTO dupe_members VALUES (?,?,?,?,?,?)", rows)
+            self.set_meta("dupes_state", state)
+
+    def group_rows(self) -> list[tuple[str, str, str, float, str, int]]:
+        return list(self.db.execute("SELECT * FROM dupe_members ORDER BY group_id, rank"))
+
+    def labels(self) -> dict[str, tuple[str, str]]:
+        """clause_id -> (theme_id, group_id) for the search index."""
+        out: dict[str, tuple[str, str]] = {}
+        for cid, gid in self.db.execute("SELECT clause_id, group_id FROM dupe_members"):
+            out[cid] = ("", gid)
+        for cid, tid in self.db.execute("SELECT clause_id, theme_id FROM themes"):
+            out[cid] = (tid, out.get(cid, ("", ""))[1])
+        return out
 
     # ---- reading
     def clauses(
@@ -201,15 +262,27 @@ class ClauseStore:
             yield Clause(*row)
 
     def clause(self, clause_id: str) -> Clause | None:
-        sql = "SELECT " + ",".join(f'"{c}"' for c in CLAUSE_COLUMNS) + " FROM clauses WHERE clause_id=?"
+        sql = (
+            "SELECT "
+            + ",".join(f'"{c}"' for c in CLAUSE_COLUMNS)
+            + " FROM clauses WHERE clause_id=?"
+        )
         row = self.db.execute(sql, (clause_id,)).fetchone()
         return Clause(*row) if row else None
 
     def documents(self) -> Iterator[Document]:
         for row in self.db.execute("SELECT * FROM documents ORDER BY source, row"):
             doc_id, path, source, r, enc, lang, sections, metadata = row
-            yield Document(doc_id, path, source, r, enc, lang, tuple(json.loads(sections)),
-                           json.loads(metadata))
+            yield Document(
+                doc_id,
+                path,
+                source,
+                r,
+                enc,
+                lang,
+                tuple(json.loads(sections)),
+                json.loads(metadata),
+            )
 
     def counts(self) -> dict[str, object]:
         """Totals for the ingest summary."""

@@ -14,8 +14,19 @@ from tests.conftest import corpus_file
 SEG = Segmenter()
 
 BOILERPLATE_MARKS = [
-    "当前位置", "欢迎访问", "人氣", "上一篇", "下一篇", "本文标题", "链接地址", "zhann.net",
-    "精选7篇", "才智咖", "777doc", "collected for you", "2024-05-23",
+    "当前位置",
+    "欢迎访问",
+    "人氣",
+    "上一篇",
+    "下一篇",
+    "本文标题",
+    "链接地址",
+    "zhann.net",
+    "精选7篇",
+    "才智咖",
+    "777doc",
+    "collected for you",
+    "2024-05-23",
 ]
 NUMBERING_START = re.compile(
     r"^(\d{1,3}\s*[、.．。,，)）]|[（(]\s*\d{1,3}\s*[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}[、．]"
@@ -40,7 +51,9 @@ def assert_lossless(text: str, seg: Segmentation) -> None:
             owner[i] += 1
     for i, ch in enumerate(text):
         if not ch.isspace():
-            assert owner[i] == 1, f"char {i} {ch!r} covered {owner[i]} times: {text[max(0, i-20):i+20]!r}"
+            assert owner[i] == 1, (
+                f"char {i} {ch!r} covered {owner[i]} times: {text[max(0, i - 20) : i + 20]!r}"
+            )
     for c in seg.clauses:
         joined = "".join(text[s:e] for s, e in c.spans)
         assert re.sub(r"\s", "", joined) == re.sub(r"\s", "", c.text)
@@ -69,12 +82,15 @@ def test_run_on_text_of_002_yields_items_one_by_one():
     text, seg = segment_file("002")
     duties = [c.text for c in seg.clauses if c.heading == "岗位职责工作内容"]
     assert len(duties) == 24
-    assert duties[0] == "参与企业战略、市场营销策略的制定,执行企业营销策略并对所辖区域市场开拓进行策划。"
+    assert (
+        duties[0]
+        == "参与企业战略、市场营销策略的制定,执行企业营销策略并对所辖区域市场开拓进行策划。"
+    )
     assert duties[14] == "对辖区内营销人员组织招聘、培训、遴选、监督、评价、并考核落实激励措施。"
     # item 16 follows the glued page number 2 ("…措施。216、对辖区…")
     assert duties[15] == "对辖区内的分支机构及业务人员进行产品知识和价格体系的培训、监督、管理。"
     page = [p for p in seg.pieces if p.kind == "page"]
-    assert any(text[p.start:p.end] == "2" and text[p.end:p.end + 3] == "16、" for p in page)
+    assert any(text[p.start : p.end] == "2" and text[p.end : p.end + 3] == "16、" for p in page)
     # item 21 is glued to item 20 without punctuation ("…制度21、负责…")
     assert duties[19].endswith("信誉等级制度")
     assert duties[20].startswith("负责收集辖区内市场状况")
@@ -144,8 +160,10 @@ def test_hard_wrapped_line_is_joined():
 def test_english_items_and_broken_numbers():
     _, s0 = segment_file("000")
     t = texts(s0)
-    assert "responsible for the collection or processing of information on orders, delivery, "\
+    assert (
+        "responsible for the collection or processing of information on orders, delivery, "
         "exchange and return in this area." in t
+    )
     assert "Manage and maintain the company's important customer relationships." in t
     first = next(c for c in s0.clauses if c.section == "Responsibilities of the regional manager")
     assert first.text.startswith("Formulation and implementation of regional sales plan")
@@ -159,14 +177,21 @@ def test_known_kinds():
     kinds = {c.text: c.kind for s in (s0, s2, s4) for c in s.clauses}
     assert kinds["Education requirements: College degree or above."] == REQUIREMENT
     assert kinds["Age: 25~40 years old"] == REQUIREMENT
-    assert kinds["Experience requirements: at least three years working experience in marketing."] \
+    assert (
+        kinds["Experience requirements: at least three years working experience in marketing."]
         == REQUIREMENT
+    )
     assert kinds["具有市場行銷、經營管理專業背景,大學以上學歷。"] == REQUIREMENT
     assert kinds["快速消費品行業知名品牌區域市場銷售管理工作經驗3年以上。"] == REQUIREMENT
     assert kinds["Job Title: Regional Sales Manager"] == OTHER
     assert kinds["Keep close contact with major customers."] == DUTY
-    assert kinds["負責組織區域內市場資訊收集、分析、整理、彙總等工作,為上級部門提供決策依據,同時向業務經理"
-                 "提出區域組織系統管理、發展的建議。"] == DUTY
+    assert (
+        kinds[
+            "負責組織區域內市場資訊收集、分析、整理、彙總等工作,為上級部門提供決策依據,同時向業務經理"
+            "提出區域組織系統管理、發展的建議。"
+        ]
+        == DUTY
+    )
     assert kinds["负责处理辖区内产品投诉、业务渠道投诉的协调工作。"] == DUTY
 
 
@@ -187,8 +212,24 @@ STYLES = {
     "middot": lambda n: "· ",
     "dash": lambda n: "- ",
 }
-CJK_WORDS = ["负责", "区域", "市场", "客戶", "檔案", "销售", "計劃", "培训", "经销商", "回款",
-             "完成", "目标", "管理", "制定", "監督", "费用"]
+CJK_WORDS = [
+    "负责",
+    "区域",
+    "市场",
+    "客戶",
+    "檔案",
+    "销售",
+    "計劃",
+    "培训",
+    "经销商",
+    "回款",
+    "完成",
+    "目标",
+    "管理",
+    "制定",
+    "監督",
+    "费用",
+]
 ITEM = st.lists(st.sampled_from(CJK_WORDS), min_size=3, max_size=12).map("".join)
 PUNCT = st.sampled_from(["。", "；", ";", "."])
 
@@ -214,8 +255,10 @@ def test_generated_lists_split_losslessly_into_their_items(doc):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(ITEM, PUNCT).map("".join), min_size=2, max_size=12),
-       st.integers(min_value=1, max_value=9))
+@given(
+    st.lists(st.tuples(ITEM, PUNCT).map("".join), min_size=2, max_size=12),
+    st.integers(min_value=1, max_value=9),
+)
 def test_run_on_inline_numbering(items, page):
     """Items glued on one line ("…。2、…"), with a page number glued before one item."""
     glued = []

@@ -1,0 +1,225 @@
+"""The one analyser shared by search, duplicates and themes, so all three see the same tokens.
+
+Chain (Whoosh style: a tokenizer, then filters): the ingestion normaliser (NFKC,
+traditional -> simplified, lowercase, Taiwan wording) -> script runs -> jieba for Chinese runs
+(coarse cut + dictionary sub-words at the same position) / word regex for Latin runs ->
+English stemming (Snowball via PyStemmer) -> stopwords for both languages.
+
+Positions are sequential token positions (not character offsets), so phrase queries work; every
+token carries start/end offsets into the *original* text, so highlights mark the user's own
+characters in the original script.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import Stemmer
+
+from jdsearch.normalize import Normalizer, default_normalizer
+
+INDEX, QUERY = "index", "query"
+
+_RUN = re.compile(
+    r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
+    r"|(?P<word>[0-9a-z\u00c0-\u024f]+(?:['’][a-z]+)?)"
+)
+_ALNUM_PARTS = re.compile(r"[a-z\u00c0-\u024f]+|[0-9]+")
+_EN_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "for",
+        "from",
+        "have",
+        "if",
+        "in",
+        "is",
+        "it",
+        "may",
+        "not",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "us",
+        "we",
+        "when",
+        "will",
+        "with",
+        "yet",
+        "you",
+        "your",
+        "its",
+        "their",
+        "our",
+        "etc",
+        "such",
+        "other",
+        "all",
+        "any",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    """A term at a sequential position, with its span in the original text."""
+
+    text: str
+    pos: int
+    start: int
+    end: int
+    sub: bool = False  # a sub-word sharing its parent's position
+
+
+@lru_cache(maxsize=1)
+def _jieba():  # type: ignore[no-untyped-def]
+    """A private jieba tokenizer with the JD user dictionary (domain terms stay whole)."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    with resources.files("jdsearch.data").joinpath("jd_userdict.txt").open("rb") as fh:
+        tok.load_userdict(fh)  # an open file: jieba leaks the handle when given a path
+    return tok
+
+
+def _zh_stopwords() -> frozenset[str]:
+    text = resources.files("jdsearch.data").joinpath("stopwords_zh.txt").read_text("utf-8")
+    return frozenset(w.strip() for w in text.splitlines() if w.strip())
+
+
+class Analyzer:
+    """Text -> tokens, in ``index`` mode (coarse words + sub-words) or ``query`` mode (coarse)."""
+
+    def __init__(self, normalizer: Normalizer | None = None, *, stem: bool = True) -> None:
+        self.normalizer = normalizer or default_normalizer()
+        self._stemmer = Stemmer.Stemmer("english") if stem else None
+        self.stopwords = _EN_STOP | _zh_stopwords()
+
+    # ---- public
+    def tokens(self, text: str, mode: str = INDEX) -> list[Tok]:
+        """Tokens with original-text offsets (uses the normaliser's offset map)."""
+        norm, origin = self.normalizer.normalize_with_map(text)
+        out: list[Tok] = []
+        for term, s, e, sub in self._raw(norm, mode):
+            start = origin[s] if s < len(origin) else len(text)
+            end = origin[e - 1] + 1 if 0 < e <= len(origin) else len(text)
+            out.append(Tok(term, 0, start, end, sub))
+        return _renumber(out)
+
+    def terms(self, text: str, mode: str = INDEX) -> list[str]:
+        """Just the terms (fast path: no offset map); coarse terms in order, sub-words after."""
+        return [t for t, _, _, _ in self._raw(self.normalizer.normalize(text), mode)]
+
+    def encode(self, text: str) -> str:
+        """Pre-tokenised form for the index: positions separated by spaces, sub-words by '|'."""
+        return encode_groups(self._groups(self.normalizer.normalize(text)))
+
+    def stem(self, word: str) -> str:
+        return self._stemmer.stemWord(word) if self._stemmer else word
+
+    # ---- internals
+    def _groups(self, norm: str) -> list[list[str]]:
+        groups: list[list[str]] = []
+        for term, _, _, sub in self._raw(norm, INDEX):
+            if sub and groups:
+                groups[-1].append(term)
+            else:
+                groups.append([term])
+        return groups
+
+    def _raw(self, norm: str, mode: str) -> Iterator[tuple[str, int, int, bool]]:
+        """(term, start, end, is_sub) over the normalised text."""
+        for m in _RUN.finditer(norm):
+            if m.group("han"):
+                yield from self._han(m.group(0), m.start(), mode)
+            else:
+                yield from self._word(m.group(0), m.start(), mode)
+
+    def _han(self, run: str, base: int, mode: str) -> Iterator[tuple[str, int, int, bool]]:
+        jb = _jieba()
+        pos = 0
+        for word in jb.cut(run, HMM=True):
+            start = base + pos
+            pos += len(word)
+            if word in self.stopwords:
+                continue
+            yield word, start, start + len(word), False
+            if mode == INDEX and len(word) > 2:
+                for sub, s in _subwords(word, jb.FREQ):
+                    if sub not in self.stopwords:
+                        yield sub, start + s, start + s + len(sub), True
+
+    def _word(self, word: str, base: int, mode: str) -> Iterator[tuple[str, int, int, bool]]:
+        if word in _EN_STOP:
+            return
+        yield self._stem_token(word), base, base + len(word), False
+        if mode == INDEX:  # "iso9001" is also found by "iso" and "9001"
+            parts = _ALNUM_PARTS.findall(word)
+            if len(parts) > 1:
+                offset = 0
+                for p in parts:
+                    i = word.index(p, offset)
+                    offset = i + len(p)
+                    if len(p) >= 2 or p.isdigit():
+                        yield self._stem_token(p), base + i, base + i + len(p), True
+
+    def _stem_token(self, word: str) -> str:
+        if self._stemmer is None or not word.isalpha() or not word.isascii():
+            return word
+        return self._stemmer.stemWord(word.replace("’", "'"))
+
+
+def _subwords(word: str, freq: dict[str, int]) -> Iterator[tuple[str, int]]:
+    """Dictionary words of length 2-3 inside a longer word (what jieba's search mode adds)."""
+    seen: set[str] = set()
+    for n in (2, 3):
+        if n >= len(word):
+            break
+        for i in range(len(word) - n + 1):
+            gram = word[i : i + n]
+            if freq.get(gram) and gram not in seen:
+                seen.add(gram)
+                yield gram, i
+
+
+def _renumber(tokens: list[Tok]) -> list[Tok]:
+    """Sequential positions: each coarse token opens a position, its sub-words share it."""
+    out: list[Tok] = []
+    pos = -1
+    for t in tokens:
+        if not t.sub:
+            pos += 1
+        out.append(Tok(t.text, max(pos, 0), t.start, t.end, t.sub))
+    return out
+
+
+def encode_groups(groups: Iterable[list[str]]) -> str:
+    return " ".join("|".join(g) for g in groups)
+
+
+def decode_groups(encoded: str) -> list[list[str]]:
+    return [g.split("|") for g in encoded.split(" ") if g]
+
+
+@lru_cache(maxsize=1)
+def default_analyzer() -> Analyzer:
+    return Analyzer()

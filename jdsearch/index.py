@@ -1,0 +1,257 @@
+"""The Whoosh full-text index inside the index directory.
+
+Speed: jieba is the floor of every stage that tokenises, so each distinct clause text is
+tokenised once (in parallel processes), cached in the clause database, and handed to Whoosh
+pre-segmented ("a|sub b c": positions split by spaces, same-position sub-words by '|'), where
+a trivial tokenizer indexes it. Duplicates, themes and highlights reuse the same analyser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+from whoosh import index as windex
+from whoosh import writing
+from whoosh.analysis import Token, Tokenizer
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+
+from jdsearch.analysis import default_analyzer
+from jdsearch.normalize import match_key
+from jdsearch.store import Clause, ClauseStore, JdsearchError
+
+SEARCH_DIR = "search"
+ANALYZER_VERSION = "1"  # bump when the analyser or its dictionaries change: re-tokenises
+_EN_WORD = re.compile(r"[a-z]{3,}")
+_PARALLEL_MIN = 4000  # below this, starting processes costs more than it saves
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+class PreTokenized(Tokenizer):
+    """Whoosh tokenizer for the pre-segmented form; sequential positions, sub-words share one."""
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for group in value.split(" "):
+            if not group:
+                continue
+            for term in group.split("|"):
+                t.text = term
+                t.boost = 1.0
+                t.stopped = False
+                if keeporiginal:
+                    t.original = term
+                if positions:
+                    t.pos = pos
+                if chars:
+                    t.startchar = t.endchar = start_char
+                yield t
+            pos += 1
+
+
+def make_schema() -> Schema:
+    return Schema(
+        clause_id=ID(stored=True, unique=True),
+        doc_id=ID(stored=True),
+        source=ID(stored=True),
+        section=TEXT(analyzer=PreTokenized(), stored=False),
+        section_text=STORED,
+        kind=ID(stored=True),
+        lang=ID(stored=True),
+        theme=ID(stored=True),
+        group=ID(stored=True),
+        collapse=ID(stored=True),
+        position=STORED,
+        text=STORED,
+        body=TEXT(analyzer=PreTokenized(), phrase=True),
+        enword=KEYWORD(lowercase=False, scorable=False),
+    )
+
+
+# --------------------------------------------------------------------------- tokenisation
+def _token_key(norm: str) -> str:
+    return hashlib.sha1((ANALYZER_VERSION + "\x1f" + norm).encode("utf-8")).hexdigest()[:20]
+
+
+def _tokenize_chunk(texts: Sequence[str]) -> list[tuple[str, str]]:
+    """(encoded body, English surface words) for each text: runs in worker processes."""
+    an = default_analyzer()
+    out = []
+    for text in texts:
+        norm = an.normalizer.normalize(text)
+        words = " ".join(sorted(set(_EN_WORD.findall(norm))))
+        out.append((an.encode(text), words))
+    return out
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def tokenize_texts(texts: Sequence[str], procs: int | None = None) -> list[tuple[str, str]]:
+    """Tokenise many texts, in parallel across cores when there are enough of them."""
+    procs = procs or os.cpu_count() or 1
+    if procs <= 1 or len(texts) < _PARALLEL_MIN:
+        return _tokenize_chunk(texts)
+    ctx = mp.get_context("fork")
+    size = max(500, len(texts) // (procs * 8))
+    with ctx.Pool(procs, initializer=_warm) as pool:
+        parts = pool.map(_tokenize_chunk, list(_chunks(texts, size)), chunksize=1)
+    return [pair for part in parts for pair in part]
+
+
+def _warm() -> None:
+    from jdsearch.analysis import _jieba
+
+    _jieba()
+
+
+def ensure_tokens(store: ClauseStore, clauses: Sequence[Clause]) -> dict[str, tuple[str, str]]:
+    """Token cache lookup by normalised text; tokenises (and stores) only what is missing."""
+    store.db.execute(
+        "CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, body TEXT, enwords TEXT)"
+    )
+    keys = {_token_key(c.norm): c.text for c in clauses}
+    cached: dict[str, tuple[str, str]] = {}
+    key_list = list(keys)
+    for i in range(0, len(key_list), 900):
+        part = key_list[i : i + 900]
+        rows = store.db.execute(
+            f"SELECT key, body, enwords FROM tokens WHERE key IN ({','.join('?' * len(part))})",
+            part,
+        )
+        cached.update({k: (b, w) for k, b, w in rows})
+    missing = [k for k in keys if k not in cached]
+    if missing:
+        results = tokenize_texts([keys[k] for k in missing])
+        rows = [(k, b, w) for k, (b, w) in zip(missing, results, strict=True)]
+        store.db.execute("BEGIN")
+        store.db.executemany("INSERT OR REPLACE INTO tokens VALUES (?,?,?)", rows)
+        store.db.execute("COMMIT")
+        cached.update({k: (b, w) for k, b, w in rows})
+    return {c.clause_id: cached[_token_key(c.norm)] for c in clauses}
+
+
+# --------------------------------------------------------------------------- the index
+def search_dir(index_dir: Path) -> Path:
+    return Path(index_dir) / SEARCH_DIR
+
+
+def open_index(index_dir: Path) -> windex.Index:
+    path = search_dir(index_dir)
+    if not windex.exists_in(str(path)):
+        raise JdsearchError(
+            f"no search index in {index_dir} (run: jdsearch ingest PATH or jdsearch reindex)"
+        )
+    try:
+        return windex.open_dir(str(path))
+    except Exception as exc:  # whoosh raises many types for damaged files
+        raise JdsearchError(f"corrupt search index in {index_dir}: {exc}") from None
+
+
+def _document(c: Clause, body: str, enwords: str, theme: str = "", group: str = "") -> dict:
+    an = default_analyzer()
+    return {
+        "clause_id": c.clause_id,
+        "doc_id": c.doc_id,
+        "source": c.source,
+        "section": an.encode(c.section) if c.section else "",
+        "section_text": c.section,
+        "kind": c.kind,
+        "lang": c.lang,
+        "theme": theme,
+        "group": group,
+        "collapse": group or hashlib.sha1(match_key(c.text).encode()).hexdigest()[:16],
+        "position": c.position,
+        "text": c.text,
+        "body": body,
+        "enword": enwords,
+    }
+
+
+def _add_all(
+    writer: writing.IndexWriter,
+    store: ClauseStore,
+    clauses: list[Clause],
+    labels: dict[str, tuple[str, str]],
+    progress: ProgressFn | None,
+) -> None:
+    tokens = ensure_tokens(store, clauses)
+    for n, c in enumerate(clauses, 1):
+        body, words = tokens[c.clause_id]
+        theme, group = labels.get(c.clause_id, ("", ""))
+        writer.add_document(**_document(c, body, words, theme, group))
+        if progress and n % 5000 == 0:
+            progress(n, len(clauses), "indexing")
+
+
+def rebuild(
+    store: ClauseStore,
+    labels: dict[str, tuple[str, str]] | None = None,
+    progress: ProgressFn | None = None,
+) -> int:
+    """Index every clause afresh; the old index stays readable until the new one is complete."""
+    path = search_dir(store.dir)
+    tmp = path.with_name(SEARCH_DIR + ".new")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    ix = windex.create_in(str(tmp), make_schema())
+    clauses = list(store.clauses())
+    writer = ix.writer(limitmb=512)
+    _add_all(writer, store, clauses, store.labels() if labels is None else labels, progress)
+    writer.commit()
+    ix.close()
+    old = path.with_name(SEARCH_DIR + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if path.exists():
+        path.rename(old)
+    tmp.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
+    store.set_meta("search_state", "current")
+    return len(clauses)
+
+
+def update(
+    store: ClauseStore,
+    removed_docs: Iterable[str],
+    added_docs: Iterable[str],
+    labels: dict[str, tuple[str, str]] | None = None,
+) -> None:
+    """Apply one ingest's changes: drop clauses of changed/removed documents, add the new ones."""
+    if store.get_meta("search_state") != "current" or not windex.exists_in(
+        str(search_dir(store.dir))
+    ):
+        rebuild(store, labels)
+        return
+    removed, added = list(removed_docs), list(added_docs)
+    if not removed and not added:
+        return
+    ix = open_index(store.dir)
+    writer = ix.writer(limitmb=256)
+    for doc_id in removed:
+        writer.delete_by_term("doc_id", doc_id)
+    clauses = [c for d in added for c in store.clauses(doc_id=d)]
+    _add_all(writer, store, clauses, store.labels() if labels is None else labels, None)
+    writer.commit(mergetype=writing.MERGE_SMALL)
+    ix.close()
+    store.set_meta("search_state", "current")

@@ -1,0 +1,367 @@
+"""Querying the Whoosh index: parse the user's query, analyse it like the index, rank, highlight.
+
+Query language (deliberately small, so no user query can crash it):
+  words            all required (AND); if nothing matches, any-term (OR) is tried
+  "a phrase"       words in order
+  -word / -"a b"   must not match
+  lang:zh-Hant  kind:duty  doc:ID  section:城市經理  theme:ID   filters (values may be quoted)
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+from whoosh import query as Q
+from whoosh import scoring
+from whoosh.searching import Searcher
+
+from jdsearch.analysis import INDEX, QUERY, Analyzer, default_analyzer
+from jdsearch.index import open_index
+from jdsearch.normalize import LANGS
+from jdsearch.segment import KINDS
+from jdsearch.store import JdsearchError
+
+MAX_QUERY_CHARS = 500
+MAX_LIMIT = 1000
+FILTER_FIELDS = {
+    "lang": "lang",
+    "kind": "kind",
+    "doc": "doc_id",
+    "section": "section",
+    "theme": "theme",
+    "source": "source",
+    "group": "group",
+}
+_TOKEN = re.compile(r'\s*(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))', re.UNICODE)
+
+
+class QuerySyntaxError(JdsearchError):
+    """The query cannot be understood (the message says why)."""
+
+
+@dataclass
+class ParsedQuery:
+    terms: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Hit:
+    """One search result (or, with collapse, one group of equivalent clauses)."""
+
+    clause_id: str
+    doc_id: str
+    source: str
+    section: str
+    lang: str
+    kind: str
+    text: str
+    score: float
+    highlight: str
+    spans: list[tuple[int, int]]
+    theme: str = ""
+    group: str = ""
+    variants: int = 1
+    documents: int = 1
+
+    def to_json(self) -> dict[str, object]:
+        d = asdict(self)
+        d["spans"] = [list(s) for s in self.spans]
+        return d
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    mode: str  # "all" terms matched, or the "any" fallback
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Split the user's query into terms, phrases, exclusions and filters."""
+    if not text or not text.strip():
+        raise QuerySyntaxError("empty query")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(
+            f"query too long ({len(text)} characters, at most {MAX_QUERY_CHARS})"
+        )
+    if text.count('"') % 2:
+        raise QuerySyntaxError('unbalanced quote (")')
+    pq = ParsedQuery()
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+        neg, fieldname, quoted, bare = m.groups()
+        value = quoted if quoted is not None else bare
+        if fieldname is None and bare and bare.endswith(":") and bare[:-1].lower() in FILTER_FIELDS:
+            raise QuerySyntaxError(f"filter {bare} needs a value")
+        if fieldname and fieldname.lower() not in FILTER_FIELDS:
+            # not a filter (e.g. "Age:25"): search it as words
+            value, fieldname = f"{fieldname}:{value}", None
+        if fieldname:
+            _add_filter(pq, fieldname.lower(), value, neg)
+        elif not value.strip() or not re.search(r"\w", value):
+            continue
+        elif neg:
+            pq.excluded.append(value)
+        elif quoted is not None:
+            pq.phrases.append(value)
+        else:
+            pq.terms.append(value)
+    if not (pq.terms or pq.phrases or pq.filters):
+        raise QuerySyntaxError("query has no searchable words")
+    return pq
+
+
+def _add_filter(pq: ParsedQuery, name: str, value: str, neg: str) -> None:
+    if not value.strip():
+        raise QuerySyntaxError(f"filter {name}: needs a value")
+    if neg:
+        raise QuerySyntaxError(f"negated filters (-{name}:) are not supported")
+    if name == "lang" and value not in LANGS:
+        raise QuerySyntaxError(f"lang: takes one of {', '.join(LANGS)}")
+    if name == "kind" and value not in KINDS:
+        raise QuerySyntaxError(f"kind: takes one of {', '.join(KINDS)}")
+    pq.filters.setdefault(name, []).append(value)
+
+
+class QueryBuilder:
+    """Turns a :class:`ParsedQuery` into Whoosh query objects, analysed like the index."""
+
+    def __init__(self, searcher: Searcher, analyzer: Analyzer) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.an = analyzer
+        self.highlight_terms: set[str] = set()
+
+    def text_query(self, pq: ParsedQuery, conjunction: bool) -> Q.Query | None:
+        parts: list[Q.Query] = []
+        for term in pq.terms:
+            parts.extend(self._word_queries(term))
+        for phrase in pq.phrases:
+            pq_ = self._phrase(phrase)
+            if pq_ is not None:
+                parts.append(pq_)
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        return Q.And(parts) if conjunction else Q.Or(parts)
+
+    def negative(self, pq: ParsedQuery) -> Q.Query | None:
+        parts: list[Q.Query] = []
+        for text in pq.excluded:
+            parts.extend(self._word_queries(text, fuzzy=False))
+        return Q.Or(parts) if parts else None
+
+    def filter(self, pq: ParsedQuery) -> Q.Query | None:
+        parts: list[Q.Query] = []
+        for name, values in pq.filters.items():
+            fieldname = FILTER_FIELDS[name]
+            alts: list[Q.Query] = []
+            for v in values:
+                if fieldname == "section":
+                    groups = [Q.Term("section", t) for t in self.an.terms(v, QUERY)]
+                    if groups:
+                        alts.append(Q.And(groups))
+                else:
+                    alts.append(Q.Term(fieldname, v))
+            if alts:
+                parts.append(alts[0] if len(alts) == 1 else Q.Or(alts))
+        return Q.And(parts) if parts else None
+
+    # ---- words
+    def _word_queries(self, text: str, fuzzy: bool = True) -> list[Q.Query]:
+        """One query per coarse token; a compound also matches as its sub-words (OR)."""
+        out: list[Q.Query] = []
+        for tok in self.an.terms(text, QUERY):
+            alts: list[Q.Query] = [Q.Term("body", tok)]
+            self.highlight_terms.add(tok)
+            subs = [t for t in self.an.terms(tok, INDEX)[1:]]
+            if len(subs) >= 2:
+                alts.append(Q.And([Q.Term("body", s) for s in subs]))
+                self.highlight_terms.update(subs)
+            if fuzzy and tok.isascii() and tok.isalpha():
+                alts.extend(self._typo_alternatives(text, tok))
+            out.append(alts[0] if len(alts) == 1 else Q.Or(alts))
+        return out
+
+    def _typo_alternatives(self, raw: str, stem: str) -> list[Q.Query]:
+        """'competiter' -> competitor: only when the word is unknown, and only the closest words."""
+        for word in re.findall(r"[a-z]{3,}", raw.lower()):
+            if self.an.stem(word) != stem or self.reader.doc_frequency("enword", word):
+                continue
+            maxdist = 1 if len(word) <= 5 else 2
+            near = [
+                w for w in self.reader.terms_within("enword", word, maxdist, prefix=1) if w != word
+            ]
+            near.sort(
+                key=lambda w: (
+                    Levenshtein.distance(w, word),
+                    -self.reader.doc_frequency("enword", w),
+                )
+            )
+            stems = {self.an.stem(w) for w in near[:2]} - {stem}
+            self.highlight_terms.update(stems)
+            return [Q.Term("body", s, boost=0.8) for s in sorted(stems)]
+        return []
+
+    def _phrase(self, text: str) -> Q.Query | None:
+        toks = self.an.terms(text, QUERY)
+        self.highlight_terms.update(toks)
+        if not toks:
+            return None
+        if len(toks) == 1:
+            return self._word_queries(text)[0]
+        return Q.Phrase("body", toks)
+
+
+class SearchEngine:
+    """Keeps the Whoosh index open; one instance serves many queries (the web app keeps one)."""
+
+    def __init__(self, index_dir: str, analyzer: Analyzer | None = None) -> None:
+        self.index_dir = index_dir
+        self.ix = open_index(index_dir)  # type: ignore[arg-type]
+        self.an = analyzer or default_analyzer()
+        self._searcher: Searcher | None = None
+
+    def searcher(self) -> Searcher:
+        if self._searcher is None:
+            self._searcher = self.ix.searcher(weighting=scoring.BM25F())
+        else:
+            self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+        self.ix.close()
+
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        lang: str | None = None,
+        kind: str | None = None,
+        collapse: bool = False,
+        facets: bool = False,
+    ) -> SearchResult:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise QuerySyntaxError(f"limit must be between 1 and {MAX_LIMIT}")
+        if offset < 0:
+            raise QuerySyntaxError("offset must be >= 0")
+        pq = parse_query(text)
+        if lang:
+            _add_filter(pq, "lang", lang, "")
+        if kind:
+            _add_filter(pq, "kind", kind, "")
+        s = self.searcher()
+        qb = QueryBuilder(s, self.an)
+        flt = qb.filter(pq)
+        neg = qb.negative(pq)
+        mode = "all"
+        results = self._run(s, qb.text_query(pq, True), flt, neg, limit, offset, collapse)
+        if results.total == 0 and len(pq.terms) + len(pq.phrases) > 1:
+            mode = "any"
+            results = self._run(s, qb.text_query(pq, False), flt, neg, limit, offset, collapse)
+        results.mode = mode
+        for hit in results.hits:
+            hit.spans, hit.highlight = highlight(self.an, hit.text, qb.highlight_terms)
+        if facets:
+            results.facets = self._facets(s, qb.text_query(pq, mode == "all"), flt, neg)
+        return results
+
+    def _run(
+        self,
+        s: Searcher,
+        q: Q.Query | None,
+        flt: Q.Query | None,
+        neg: Q.Query | None,
+        limit: int,
+        offset: int,
+        collapse: bool,
+    ) -> SearchResult:
+        q = q if q is not None else Q.Every()
+        want = offset + limit
+        if not collapse:
+            r = s.search(q, limit=want, filter=flt, mask=neg)
+            hits = [self._hit(h, h.score) for h in list(r)[offset:want]]
+            return SearchResult(
+                total=r.estimated_length() if not r.has_exact_length() else len(r),
+                hits=hits,
+                mode="",
+            )
+        r = s.search(q, limit=want, filter=flt, mask=neg, collapse="collapse", collapse_limit=1)
+        hits = []
+        for h in list(r)[offset:want]:
+            hit = self._hit(h, h.score)
+            hit.variants, hit.documents = self._group_size(s, h["collapse"])
+            hits.append(hit)
+        return SearchResult(total=len(r), hits=hits, mode="")
+
+    def _group_size(self, s: Searcher, key: str) -> tuple[int, int]:
+        docs = s.search(Q.Term("collapse", key), limit=None)
+        return len(docs), len({d["doc_id"] for d in docs})
+
+    def _facets(
+        self, s: Searcher, q: Q.Query | None, flt: Q.Query | None, neg: Q.Query | None
+    ) -> dict[str, dict[str, int]]:
+        r = s.search(q if q is not None else Q.Every(), limit=None, filter=flt, mask=neg)
+        counts: dict[str, Counter[str]] = {
+            k: Counter() for k in ("kind", "lang", "theme", "source")
+        }
+        for h in r:
+            for k in counts:
+                if h.get(k):
+                    counts[k][h[k]] += 1
+        return {k: dict(v.most_common(50)) for k, v in counts.items()}
+
+    @staticmethod
+    def _hit(h, score: float) -> Hit:  # type: ignore[no-untyped-def]
+        return Hit(
+            clause_id=h["clause_id"],
+            doc_id=h["doc_id"],
+            source=h["source"],
+            section=h.get("section_text", ""),
+            lang=h["lang"],
+            kind=h["kind"],
+            text=h["text"],
+            score=round(float(score), 4),
+            highlight="",
+            spans=[],
+            theme=h.get("theme", ""),
+            group=h.get("group", ""),
+        )
+
+
+def highlight(an: Analyzer, text: str, terms: set[str]) -> tuple[list[tuple[int, int]], str]:
+    """Spans of ``text`` (original script) whose tokens match query terms, and a marked copy."""
+    spans: list[tuple[int, int]] = []
+    for tok in an.tokens(text, INDEX):
+        if tok.text in terms:
+            spans.append((tok.start, tok.end))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    out, last = [], 0
+    for s, e in merged:
+        out.append(text[last:s])
+        out.append(f"<mark>{text[s:e]}</mark>")
+        last = e
+    out.append(text[last:])
+    return merged, "".join(out)

@@ -1,0 +1,96 @@
+"""The CLI contract: JSON shapes, tables, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS, corpus_file
+
+JDSEARCH = [sys.executable, "-m", "jdsearch.cli"]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [*JDSEARCH, *args], capture_output=True, text=True, env=full_env, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    idx = tmp_path_factory.mktemp("cli") / "index"
+    r = run("ingest", str(CORPUS), "--index", str(idx))
+    assert r.returncode == 0, r.stderr
+    assert "5 documents" in r.stdout and "by kind:" in r.stdout and "by lang:" in r.stdout
+    return idx
+
+
+def test_clauses_json_contract(index: Path):
+    r = run("clauses", "--index", str(index), "--kind", "duty", "--lang", "zh-Hant", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert rows and isinstance(rows, list)
+    for key in ("clause_id", "doc_id", "source", "section", "position", "kind", "lang", "text"):
+        assert key in rows[0]
+    assert {row["kind"] for row in rows} == {"duty"}
+    assert {row["lang"] for row in rows} == {"zh-Hant"}
+    assert rows[0]["source"] == str(corpus_file("004"))
+
+
+def test_clauses_table(index: Path):
+    r = run("clauses", "--index", str(index), "--kind", "requirement")
+    assert r.returncode == 0
+    assert "clause_id" in r.stdout and "requirement" in r.stdout
+    assert "clauses" in r.stdout.splitlines()[-1]
+
+
+def test_index_from_environment(index: Path):
+    r = run("clauses", "--json", env={"JDSEARCH_INDEX": str(index)})
+    assert r.returncode == 0 and json.loads(r.stdout)
+
+
+def test_ingest_json_summary_and_skips(tmp_path: Path):
+    bad = tmp_path / "bad.bin.txt"
+    bad.write_bytes(b"\x00\x01\x02" * 100)
+    r = run("ingest", str(corpus_file("002")), str(bad), "--index", str(tmp_path / "i"), "--json")
+    assert r.returncode == 0
+    summary = json.loads(r.stdout)
+    assert summary["added"] == 1 and summary["clauses"] > 50
+    assert summary["skipped"] == [{"source": str(bad), "reason": "binary file"}]
+    assert f"skipped {bad}" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("clauses", "--index", "/nonexistent/idx"), "no index"),
+        (("clauses", "--kind", "bogus"), "Invalid value"),
+        (("ingest",), "Missing argument"),
+        (("frobnicate",), "No such command"),
+    ],
+)
+def test_user_errors_are_one_line_exit_1(args: tuple[str, ...], message: str):
+    r = run(*args)
+    assert r.returncode == 1
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_corrupt_index_is_a_clear_error(tmp_path: Path):
+    (tmp_path / "clauses.sqlite").write_bytes(b"this is not a database" * 100)
+    r = run("clauses", "--index", str(tmp_path))
+    assert r.returncode == 1 and "corrupt index" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_help_explains():
+    r = run("--help")
+    assert r.returncode == 0 and "ingest" in r.stdout and "clauses" in r.stdout
+    r = run("ingest", "--help")
+    assert "--index" in r.stdout and "skipped" in r.stdout

@@ -1,0 +1,157 @@
+"""Search over the sample corpus: scripts, wording, phrases, filters, typos, highlights, updates."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jdsearch import Corpus, JdsearchError
+from jdsearch.search import QuerySyntaxError, parse_query
+from tests.conftest import CORPUS, corpus_file
+
+
+def texts(corpus: Corpus, query: str, **kw) -> list[str]:
+    return [h.text for h in corpus.search(query, limit=50, **kw).hits]
+
+
+def test_traditional_query_finds_simplified_and_back(sample_index: Corpus):
+    hits = sample_index.search("客戶檔案", limit=50).hits
+    langs = {h.lang for h in hits}
+    assert {"zh-Hans", "zh-Hant"} <= langs
+    assert any("客户档案" in h.text for h in hits)
+    simplified = sample_index.search("客户档案", limit=50).hits
+    assert {h.clause_id for h in hits} == {h.clause_id for h in simplified}
+    assert any("客戶檔案" in h.text for h in simplified)
+
+
+def test_taiwan_wording_meets_mainland(sample_index: Corpus):
+    found = texts(sample_index, "資訊")
+    assert any("市場資訊收集" in t for t in found)  # Taiwan wording itself
+    assert any("信息" in t and "資訊" not in t for t in found)  # mainland 信息 clauses too
+
+
+def test_domain_terms_are_whole(sample_index: Corpus):
+    found = texts(sample_index, "窜货")
+    assert found and all("窜货" in t or "竄貨" in t for t in found)
+    assert any("进销存" in t for t in texts(sample_index, "进销存"))
+
+
+def test_compound_query_also_matches_its_parts(sample_index: Corpus):
+    # coarse word OR its sub-words: 客户管理 as a unit is rare, its parts are common
+    found = texts(sample_index, "客户管理")
+    assert any("客户" in t and "管理" in t for t in found)
+
+
+def test_english_stemming_and_typos(sample_index: Corpus):
+    assert any("competitors" in t for t in texts(sample_index, "competitor"))
+    typo = texts(sample_index, "competiter")
+    assert any("competitor" in t.lower() for t in typo)
+    assert len(typo) <= len(texts(sample_index, "competitor")) + 20  # no flood
+
+
+def test_iso_and_kpi_are_findable(sample_index: Corpus):
+    assert any("ISO" in t for t in texts(sample_index, "iso"))
+    assert any("KPI" in t for t in texts(sample_index, "kpi"))
+
+
+def test_phrases(sample_index: Corpus):
+    found = texts(sample_index, '"customer files"')
+    assert found and all("customer files" in t.lower() for t in found)
+    assert texts(sample_index, '"files customer"') == []
+
+
+def test_all_terms_then_any_term_fallback(sample_index: Corpus):
+    r = sample_index.search("回款 经销商")
+    assert r.mode == "all"
+    assert all(("回款" in h.text) and ("经销商" in h.text) for h in r.hits)
+    r = sample_index.search("回款 zzzyyyxxx")
+    assert r.mode == "any" and r.hits
+
+
+def test_filters(sample_index: Corpus):
+    hant = sample_index.search("客户", lang="zh-Hant", limit=50).hits
+    assert hant and {h.lang for h in hant} == {"zh-Hant"}
+    req = sample_index.search("经验 kind:requirement", limit=50).hits
+    assert req and {h.kind for h in req} == {"requirement"}
+    sec = sample_index.search("客戶 section:城市經理", limit=50).hits
+    assert sec and all("城市經理" in h.section for h in sec)
+    doc = sec[0].doc_id
+    assert {h.doc_id for h in sample_index.search(f"客戶 doc:{doc}", limit=50).hits} == {doc}
+    excluded = texts(sample_index, "客户 -档案")
+    assert excluded and not any("档案" in t or "檔案" in t for t in excluded)
+
+
+def test_highlight_marks_original_script(sample_index: Corpus):
+    hits = sample_index.search("客户档案", limit=50).hits
+    trad = next(h for h in hits if "客戶檔案" in h.text)
+    assert "<mark>客戶檔案</mark>" in trad.highlight
+    assert any(trad.text[s:e] == "客戶檔案" for s, e in trad.spans)
+
+
+def test_collapse_folds_identical_clauses(sample_index: Corpus):
+    plain = sample_index.search("窜货", limit=50).hits
+    folded = sample_index.search("窜货", limit=50, collapse=True).hits
+    assert len(folded) < len(plain)
+    top = folded[0]
+    assert top.variants >= 2 and top.documents >= 2
+
+
+def test_bad_queries_are_clear_errors(sample_index: Corpus):
+    for q, msg in [
+        ("", "empty"),
+        ("   ", "empty"),
+        ('"unbalanced', "quote"),
+        ("lang:xx 客户", "lang:"),
+        ("kind:boss", "kind:"),
+        ("x" * 600, "too long"),
+        ("section: ", "needs a value"),
+        ("。，、", "no searchable"),
+    ]:
+        with pytest.raises(QuerySyntaxError, match=msg):
+            sample_index.search(q)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=80))
+def test_no_query_crashes(sample_index: Corpus, q: str):
+    with contextlib.suppress(JdsearchError):
+        sample_index.search(q, limit=5)
+
+
+@given(st.text(alphabet='"-: abc客户lang:kind', max_size=40))
+def test_parser_only_raises_syntax_errors(q: str):
+    with contextlib.suppress(QuerySyntaxError):
+        parse_query(q)
+
+
+def test_missing_search_index_is_an_error(tmp_path: Path):
+    with pytest.raises(JdsearchError, match="no index"):
+        Corpus(tmp_path).search("客户")
+
+
+def test_incremental_update(tmp_path: Path):
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    corpus = Corpus(tmp_path / "idx")
+    corpus.ingest([docs])
+    assert texts(corpus, "组织召开区域经销商会议")
+    target = docs / corpus_file("003").name
+    target.write_text(
+        target.read_text("utf-8").replace("组织召开区域经销商会议。", "组织召开区域代理商年会。"),
+        "utf-8",
+    )
+    corpus.ingest([docs])
+    assert not any("组织召开区域经销商会议" in t for t in texts(corpus, "召开 经销商 会议"))
+    assert any("组织召开区域代理商年会" in t for t in texts(corpus, "代理商年会"))
+    target.unlink()
+    corpus.ingest([docs])
+    assert not any(h.source.endswith(target.name) for h in corpus.search("代理商", limit=200).hits)
+    n = corpus.reindex()
+    assert n == len(corpus.clauses())

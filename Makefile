@@ -20,11 +20,11 @@ demo: $(VENV)/.installed
 	$(BIN)/jdsearch clauses --index $(INDEX) --kind requirement --json | head -n 24
 
 test: $(VENV)/.installed
-	$(BIN)/ruff check jdsearch tests bench
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check jdsearch tests bench
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) $(INDEX)/*.sqlite* .pytest_cache

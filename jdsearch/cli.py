@@ -260,5 +260,113 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> Text:
     return t
 
 
+@main.command()
+@_index_option
+@click.option(
+    "--threshold",
+    type=click.FloatRange(1, 100),
+    default=85.0,
+    show_default=True,
+    help="Minimum similarity (0-100) for two clauses to be duplicates.",
+)
+@click.option(
+    "--cross-lingual/--no-cross-lingual",
+    default=True,
+    show_default=True,
+    help="Also match English and Chinese translations of a duty.",
+)
+@click.option(
+    "--of",
+    "of",
+    metavar="CLAUSE_ID_OR_TEXT",
+    help="Only the near-duplicates of this clause id or pasted text.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (an array of groups).")
+def dupes(
+    index_dir: Path, threshold: float, cross_lingual: bool, of: str | None, as_json: bool
+) -> None:
+    """Near-duplicate clauses: the same duty reworded, re-scripted or translated.
+
+    Relations: exact, near, cross-script (traditional/simplified), cross-lingual (English/Chinese).
+    Each group has a canonical member (the most central, most complete wording).
+    """
+    corpus = Corpus(index_dir)
+    if of is not None:
+        _dupes_of(corpus, of, threshold, cross_lingual, as_json)
+        return
+    groups = corpus.dupes(threshold=threshold, cross_lingual=cross_lingual)
+    by_id = {c.clause_id: c for c in corpus.clauses()}
+    data = [group_json(g, by_id) for g in groups]
+    if as_json:
+        _emit_json(data)
+        return
+    for g in data:
+        canon = by_id[g["canonical_id"]]
+        out.print(
+            f"[bold]{g['group_id']}[/] {len(g['members'])} clauses — {canon.text}",
+            markup=True,
+            soft_wrap=True,
+        )
+        for m in g["members"][1:]:
+            out.print(
+                f"   {m['relation']:<13} {m['similarity']:5.1f}  {m['lang']:<7} "
+                f"{Path(m['source']).name}  {m['text']}",
+                markup=False,
+                soft_wrap=True,
+            )
+    out.print(f"{len(data)} groups, {sum(len(g['members']) for g in data)} clauses")
+
+
+def group_json(group: object, by_id: dict) -> dict[str, object]:
+    """The --json shape of a group (shared with the HTTP API)."""
+    g = group  # a jdsearch.dupes.Group
+    return {
+        "group_id": g.group_id,  # type: ignore[attr-defined]
+        "canonical_id": g.canonical_id,  # type: ignore[attr-defined]
+        "members": [
+            {
+                "clause_id": m.clause_id,
+                "doc_id": by_id[m.clause_id].doc_id,
+                "source": by_id[m.clause_id].source,
+                "lang": by_id[m.clause_id].lang,
+                "text": by_id[m.clause_id].text,
+                "similarity": m.similarity,
+                "relation": m.relation,
+            }
+            for m in g.members  # type: ignore[attr-defined]
+        ],
+    }
+
+
+def _dupes_of(
+    corpus: Corpus, of: str, threshold: float, cross_lingual: bool, as_json: bool
+) -> None:
+    clause, matches = corpus.dupes_of(of, threshold=threshold, cross_lingual=cross_lingual)
+    rows = [
+        {
+            "clause_id": c.clause_id,
+            "doc_id": c.doc_id,
+            "source": c.source,
+            "lang": c.lang,
+            "text": c.text,
+            "similarity": s,
+            "relation": r,
+        }
+        for c, s, r in matches
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    out.print(f"near-duplicates of: {clause.text if clause else of}", markup=False, soft_wrap=True)
+    for r in rows:
+        out.print(
+            f"   {r['relation']:<13} {r['similarity']:5.1f}  {r['lang']:<7} "
+            f"{Path(str(r['source'])).name}  {r['text']}",
+            markup=False,
+            soft_wrap=True,
+        )
+    out.print(f"{len(rows)} matches")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

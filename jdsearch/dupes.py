@@ -15,6 +15,7 @@ Pipeline (each a swappable part):
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,12 +24,13 @@ from itertools import pairwise
 import numpy as np
 from rapidfuzz import fuzz
 
-from jdsearch.normalize import EN, match_key
+from jdsearch.normalize import EN, detect_lang, match_key
 from jdsearch.store import Clause
 
 EXACT, NEAR, CROSS_SCRIPT, CROSS_LINGUAL = "exact", "near", "cross-script", "cross-lingual"
 _PRIME = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)
+_EN_WORDS = re.compile(r"[a-z0-9]+")
 
 
 @dataclass
@@ -50,17 +52,23 @@ class Group:
 
 # --------------------------------------------------------------------------- similarity
 def text_similarity(a: str, b: str, english: bool = False) -> float:
-    """0..100 on matching keys: char ratio; token-sort for English; partial for similar lengths."""
+    """0..100 on matching keys.
+
+    Chinese: character ratio (partial ratio for similar lengths). English: the same measures on
+    *word* sequences (as-is and sorted), so "Gender: no special requirements" and "Height: no
+    special requirements" differ by a whole word, not by a few letters.
+    """
     if a == b:
         return 100.0
     if not a or not b:
         return 0.0
+    if english:
+        wa, wb = _EN_WORDS.findall(a), _EN_WORDS.findall(b)
+        return float(max(fuzz.ratio(wa, wb), fuzz.ratio(sorted(wa), sorted(wb))))
     score = fuzz.ratio(a, b)
     short, long_ = sorted((len(a), len(b)))
     if short / long_ >= 0.75:
         score = max(score, 0.97 * fuzz.partial_ratio(a, b))
-    if english:
-        score = max(score, fuzz.token_sort_ratio(a, b))
     return float(score)
 
 
@@ -369,8 +377,9 @@ def near_duplicates_of(
     from rapidfuzz import process
 
     key = match_key(text)
-    q_lang_en = sum(ch.isascii() and ch.isalpha() for ch in text) > len(text) / 2
-    probe = Clause("", "", "", "", "", 0, "", EN if q_lang_en else "", text, "", 0, 0)
+    lang = detect_lang(text)
+    q_lang_en = lang == EN
+    probe = Clause("", "", "", "", "", 0, "", lang, text, "", 0, 0)
     pool = [c for c in clauses if c.clause_id != exclude]
     keys = [match_key(c.text) for c in pool]
     out: dict[int, float] = {}

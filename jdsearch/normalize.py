@@ -23,6 +23,7 @@ LANGS = (EN, HANS, HANT)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_LONE_SPACE = re.compile(r"(?<![0-9a-z\u00c0-\u024f]) | (?![0-9a-z\u00c0-\u024f])")
 
 
 @lru_cache(maxsize=1)
@@ -112,8 +113,13 @@ def normalize(text: str) -> str:
 
 
 def match_key(text: str) -> str:
-    """Normalised text with punctuation and white space removed: for exact-duplicate tests."""
-    return _NON_WORD.sub("", normalize(text))
+    """Normalised text without punctuation: the exact-duplicate key.
+
+    Chinese loses all spaces; between two Latin words or numbers one space stays, so English
+    keys can still be compared word by word.
+    """
+    spaced = _NON_WORD.sub(" ", normalize(text)).strip()
+    return _LONE_SPACE.sub("", spaced)
 
 
 def han_script(text: str) -> str | None:

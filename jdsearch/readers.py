@@ -122,8 +122,11 @@ def _decode_nul_bytes(data: bytes) -> tuple[str, str]:
     (the wrong one, like binary data, gives lone surrogates or rare characters).
     """
     if len(data) % 2 == 0:
-        decodes = [(text, enc) for enc in ("utf-16-le", "utf-16-be")
-                   if (text := _strict(data, enc)) is not None and "\x00" not in text]
+        decodes = [
+            (text, enc)
+            for enc in ("utf-16-le", "utf-16-be")
+            if (text := _strict(data, enc)) is not None and "\x00" not in text
+        ]
         scored = [(_text_likeness(text), text, enc) for text, enc in decodes]
         likeness, text, encoding = max(scored, default=(0.0, "", ""))
         if likeness >= _TEXT_THRESHOLD:

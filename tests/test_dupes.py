@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -116,7 +117,7 @@ def test_chaining_is_guarded():
     for a, b in steps:
         chain.append(chain[-1].replace(a, b))
     keys = [match_key(t) for t in chain]
-    assert all(text_similarity(x, y) >= 85 for x, y in zip(keys, keys[1:], strict=False))
+    assert all(text_similarity(x, y) >= 85 for x, y in itertools.pairwise(keys))
     assert text_similarity(keys[0], keys[-1]) < 60
     clauses = [clause(str(i), t) for i, t in enumerate(chain)]
     f = DuplicateFinder(cross_lingual=False).fit(clauses)
@@ -149,7 +150,7 @@ def test_precision_and_recall_on_labelled_pairs(groups, by_id):
     positives += [(text_ix[a], text_ix[b]) for a, b in reworded if b]
     negatives = [
         (x, y)
-        for x, y in zip(clauses, clauses[1:], strict=False)
+        for x, y in itertools.pairwise(clauses)
         if x.source == y.source and match_key(x.text) != match_key(y.text)
     ]
 

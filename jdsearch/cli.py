@@ -23,6 +23,7 @@ from jdsearch.corpus import Corpus
 from jdsearch.ingest import ProgressFn
 from jdsearch.normalize import LANGS
 from jdsearch.segment import KINDS
+from jdsearch.serialize import clause_json, group_json, hit_json, member_json
 from jdsearch.store import JdsearchError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -171,7 +172,7 @@ def clauses(index_dir: Path, kind: str | None, lang: str | None, as_json: bool) 
     """List the clauses in the index, in document order."""
     rows = Corpus(index_dir).clauses(kind=kind, lang=lang)
     if as_json:
-        _emit_json([{k: v for k, v in c.to_json().items() if k != "norm"} for c in rows])
+        _emit_json([clause_json(c) for c in rows])
         return
     table = Table(show_lines=False, expand=False)
     for col in ("clause_id", "source", "section", "#", "kind", "lang", "text"):
@@ -238,7 +239,7 @@ def search(
         query, limit=limit, offset=offset, lang=lang, kind=kind, collapse=collapse
     )
     if as_json:
-        _emit_json([h.to_json() for h in result.hits])
+        _emit_json([hit_json(h) for h in result.hits])
         return
     table = Table(show_lines=False)
     for col in ("#", "score", "lang", "kind", "source", "text"):
@@ -317,43 +318,11 @@ def dupes(
     out.print(f"{len(data)} groups, {sum(len(g['members']) for g in data)} clauses")
 
 
-def group_json(group: object, by_id: dict) -> dict[str, object]:
-    """The --json shape of a group (shared with the HTTP API)."""
-    g = group  # a jdsearch.dupes.Group
-    return {
-        "group_id": g.group_id,  # type: ignore[attr-defined]
-        "canonical_id": g.canonical_id,  # type: ignore[attr-defined]
-        "members": [
-            {
-                "clause_id": m.clause_id,
-                "doc_id": by_id[m.clause_id].doc_id,
-                "source": by_id[m.clause_id].source,
-                "lang": by_id[m.clause_id].lang,
-                "text": by_id[m.clause_id].text,
-                "similarity": m.similarity,
-                "relation": m.relation,
-            }
-            for m in g.members  # type: ignore[attr-defined]
-        ],
-    }
-
-
 def _dupes_of(
     corpus: Corpus, of: str, threshold: float, cross_lingual: bool, as_json: bool
 ) -> None:
     clause, matches = corpus.dupes_of(of, threshold=threshold, cross_lingual=cross_lingual)
-    rows = [
-        {
-            "clause_id": c.clause_id,
-            "doc_id": c.doc_id,
-            "source": c.source,
-            "lang": c.lang,
-            "text": c.text,
-            "similarity": s,
-            "relation": r,
-        }
-        for c, s, r in matches
-    ]
+    rows = [member_json(c, s, r) for c, s, r in matches]
     if as_json:
         _emit_json(rows)
         return

@@ -68,9 +68,12 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
-# Chinese legacy encodings we always try for non-UTF-8 bytes, in tie-break order.
-# gb18030 is a superset of gb2312/gbk; cp950 and big5hkscs extend big5 (Windows, Hong Kong).
-_CJK_CANDIDATES: tuple[str, ...] = ("gb18030", "big5", "cp950", "big5hkscs")
+# Encodings we always try for non-UTF-8 bytes, in tie-break order. gb18030 is a superset of
+# gb2312/gbk; cp950 and big5hkscs extend big5 (Windows, Hong Kong); BOM-less UTF-16 of pure
+# CJK text may contain no NUL byte at all, so it competes here too (last: ties go to legacy).
+_CJK_CANDIDATES: tuple[str, ...] = (
+    "gb18030", "big5", "cp950", "big5hkscs", "utf-16-le", "utf-16-be",
+)
 
 # A candidate decode is trusted when at least this fraction of its non-ASCII characters are
 # common Chinese characters/punctuation. Correct decodes of the corpus lines score >= 0.8;

@@ -23,7 +23,7 @@ from jdsearch.corpus import Corpus
 from jdsearch.ingest import ProgressFn
 from jdsearch.normalize import LANGS
 from jdsearch.segment import KINDS
-from jdsearch.serialize import clause_json, group_json, hit_json, member_json
+from jdsearch.serialize import clause_json, group_json, hit_json, member_json, theme_json
 from jdsearch.store import JdsearchError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -335,6 +335,71 @@ def _dupes_of(
             soft_wrap=True,
         )
     out.print(f"{len(rows)} matches")
+
+
+@main.command()
+@_index_option
+@click.option(
+    "--k",
+    type=click.IntRange(2, 5000),
+    help="Number of themes per kind (default: chosen by silhouette).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of themes.")
+def themes(index_dir: Path, k: int | None, as_json: bool) -> None:
+    """Themes of responsibility: duties and requirements clustered apart, English and Chinese
+    clauses of the same duty together; each with labels, top terms and a canonical clause."""
+    corpus = Corpus(index_dir)
+    found = corpus.themes(k=k)
+    if as_json:
+        _emit_json([theme_json(t) for t in found])
+        return
+    areas = {a.area_id: a for a in corpus.areas()}
+    table = Table(show_lines=False)
+    for col in ("theme", "area", "size", "langs", "label", "top terms", "canonical duty"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("theme", "size"))
+    for t in found:
+        a = areas.get(t.area_id)
+        table.add_row(
+            t.theme_id,
+            f"{t.area_id} {a.label_en if a else ''}",
+            str(t.size),
+            " ".join(f"{k}:{v}" for k, v in t.langs.items()),
+            f"{t.label_en}\n{t.label_zh}",
+            ", ".join(t.terms[:6]),
+            t.canonical_text,
+        )
+    out.print(table)
+    out.print(f"{len(found)} themes in {len(areas)} areas")
+
+
+@main.command()
+@_index_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "md", "skos"]),
+    default="json",
+    show_default=True,
+    help="Export format (skos is Turtle).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.option("--k", type=click.IntRange(2, 5000), help="Number of themes per kind.")
+def export(index_dir: Path, fmt: str, output: Path | None, k: int | None) -> None:
+    """Export the duty taxonomy (areas -> themes -> canonical duties -> variants)."""
+    text = Corpus(index_dir).export(fmt, k=k)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, "utf-8")
+    except OSError as exc:
+        raise JdsearchError(f"cannot write {output}: {exc.strerror}") from None
+    err.print(f"wrote {output}")
 
 
 if __name__ == "__main__":  # pragma: no cover

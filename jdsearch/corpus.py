@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 from jdsearch import index as search_index
+from jdsearch.analysis import decode_groups
 from jdsearch.dupes import DuplicateFinder, Group, Member, near_duplicates_of
 from jdsearch.ingest import IngestReport, Parser, ProgressFn, ingest
 from jdsearch.normalize import LANGS
 from jdsearch.search import SearchEngine, SearchResult
 from jdsearch.segment import KINDS
 from jdsearch.store import Clause, ClauseStore, Document, JdsearchError, default_index_dir
+from jdsearch.taxonomy import build_taxonomy
+from jdsearch.taxonomy import export as export_taxonomy
+from jdsearch.themes import CONCEPT, Area, Theme, build_themes, group_map
 
 
 class Corpus:
@@ -161,6 +167,90 @@ class Corpus:
             )
         finally:
             store.close()
+
+    # ---- themes
+    def themes(self, *, k: int | None = None, recompute: bool = False) -> list[Theme]:
+        """Themes of duties and requirements (k chosen automatically unless given)."""
+        if k is not None and k < 2:
+            raise JdsearchError("k must be at least 2")
+        themes, _ = self._theme_model(k=k, recompute=recompute)
+        return themes
+
+    def areas(self) -> list[Area]:
+        return self._theme_model()[1]
+
+    def taxonomy(self, *, k: int | None = None) -> dict[str, object]:
+        """The nested taxonomy: areas -> themes -> canonical duties -> variants."""
+        themes, areas = self._theme_model(k=k)
+        store = self._store()
+        try:
+            return build_taxonomy(list(store.clauses()), themes, areas, store.group_rows())
+        finally:
+            store.close()
+
+    def export(self, fmt: str, *, k: int | None = None) -> str:
+        """The taxonomy as ``json``, ``csv``, ``md`` or ``skos`` (Turtle)."""
+        return export_taxonomy(self.taxonomy(k=k), fmt)
+
+    def _theme_model(
+        self, *, k: int | None = None, recompute: bool = False
+    ) -> tuple[list[Theme], list[Area]]:
+        store = self._store()
+        try:
+            if store.get_meta("dupes_state") is None:
+                store.close()
+                self.dupes()
+                store = self._store()
+            base = f"{store.fingerprint()}:{store.get_meta('dupes_state')}"
+            current = store.get_meta("themes_state") or ""
+            stale = not current.startswith(base + ":")
+            if recompute or stale or (k is not None and current != f"{base}:{k}"):
+                self._compute_themes(store, k, f"{base}:{k}")
+            return _load_themes(store)
+        finally:
+            store.close()
+
+    def _compute_themes(self, store: ClauseStore, k: int | None, state: str) -> None:
+        clauses = list(store.clauses())
+        groups = group_map(store.group_rows())
+        result = build_themes(clauses, groups, lambda cs: feature_tokens(store, cs), k=k)
+        model = {
+            "themes": [{**asdict(t), "members": []} for t in result.themes],
+            "areas": [asdict(a) for a in result.areas],
+            "params": result.params,
+        }
+        store.save_themes(result.assignment, json.dumps(model, ensure_ascii=False), state)
+        search_index.rebuild(store)
+
+
+def feature_tokens(store: ClauseStore, clauses: list[Clause]) -> list[list[str]]:
+    """Analyser terms (cached, tokenised once) plus cross-lingual concept tokens."""
+    from jdsearch.concepts import default_mapper
+
+    mapper = default_mapper()
+    tokens = search_index.ensure_tokens(store, clauses)
+    out = []
+    for c in clauses:
+        terms = [t for g in decode_groups(tokens[c.clause_id][0]) for t in g]
+        out.append(terms + [CONCEPT + x for x in mapper.concepts(c.text)])
+    return out
+
+
+def _load_themes(store: ClauseStore) -> tuple[list[Theme], list[Area]]:
+    raw = store.get_meta("themes_model")
+    if not raw:
+        return [], []
+    model = json.loads(raw)
+    members: dict[str, list[str]] = {}
+    for cid, tid in sorted(store.theme_assignment().items()):
+        members.setdefault(tid, []).append(cid)
+    themes = []
+    for t in model["themes"]:
+        t["members"] = sorted(
+            members.get(t["theme_id"], []), key=lambda cid: (cid != t["canonical_id"], cid)
+        )
+        themes.append(Theme(**t))
+    return themes, [Area(**a) for a in model["areas"]]
 
 
 def _group_rows(groups: list[Group]) -> list[tuple[str, str, str, float, str, int]]:

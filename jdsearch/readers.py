@@ -72,7 +72,12 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 # gb2312/gbk; cp950 and big5hkscs extend big5 (Windows, Hong Kong); BOM-less UTF-16 of pure
 # CJK text may contain no NUL byte at all, so it competes here too (last: ties go to legacy).
 _CJK_CANDIDATES: tuple[str, ...] = (
-    "gb18030", "big5", "cp950", "big5hkscs", "utf-16-le", "utf-16-be",
+    "gb18030",
+    "big5",
+    "cp950",
+    "big5hkscs",
+    "utf-16-le",
+    "utf-16-be",
 )
 
 # A candidate decode is trusted when at least this fraction of its non-ASCII characters are
@@ -393,14 +398,24 @@ def _mark_blocks(soup: BeautifulSoup) -> None:
 
 
 def _html_lines(text: str) -> str:
-    """Collapse source whitespace, split on the sentinels, bullet the items."""
-    lines = []
-    for chunk in text.split(_BREAK):
-        is_item = _ITEM in chunk
+    """Collapse source whitespace, split on the sentinels, bullet the items.
+
+    An item marker whose chunk is empty (``<li><p>text</p></li>``) applies to the next line.
+    """
+    lines: list[str] = []
+    pending_item = False
+    for chunk in _CJK_SOURCE_BREAK.sub("", text).split(_BREAK):
+        pending_item = pending_item or _ITEM in chunk
         line = " ".join(chunk.replace(_ITEM, " ").split())
         if line:
-            lines.append(_as_item(line) if is_item else line)
+            lines.append(_as_item(line) if pending_item else line)
+            pending_item = False
     return "\n".join(lines)
+
+
+# A source line break between two CJK characters is not a space (CSS segment-break rules).
+_CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_SOURCE_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*\n\s*(?=[{_CJK}])")
 
 
 # --------------------------------------------------------------------------- docx
@@ -467,7 +482,7 @@ def _read_pdf(data: bytes) -> RawDocument:
             warnings.simplefilter("ignore")
             reader = PdfReader(io.BytesIO(data))
             _unlock(reader)
-            pages = [page.extract_text() or "" for page in reader.pages]
+            pages = [(page.extract_text() or "").strip("\r\n") for page in reader.pages]
     except UnreadableFile:
         raise
     except Exception as exc:  # untrusted PDF: parser failures come in many types

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from jdsearch.dupes import Group
 from jdsearch.search import Hit
 from jdsearch.store import Clause
+from jdsearch.themes import Theme
 
 CLAUSE_FIELDS = (
     "clause_id",
@@ -48,4 +49,20 @@ def group_json(g: Group, by_id: Mapping[str, Clause]) -> dict[str, object]:
         "group_id": g.group_id,
         "canonical_id": g.canonical_id,
         "members": [member_json(by_id[m.clause_id], m.similarity, m.relation) for m in g.members],
+    }
+
+
+def theme_json(t: Theme) -> dict[str, object]:
+    """The ``jdsearch themes --json`` object."""
+    return {
+        "theme_id": t.theme_id,
+        "label": {"en": t.label_en, "zh": t.label_zh},
+        "area_id": t.area_id,
+        "kind": t.kind,
+        "terms": t.terms,
+        "size": t.size,
+        "langs": t.langs,
+        "documents": t.documents,
+        "canonical": {"clause_id": t.canonical_id, "text": t.canonical_text},
+        "members": t.members,
     }

@@ -235,6 +235,17 @@ class ClauseStore:
     def group_rows(self) -> list[tuple[str, str, str, float, str, int]]:
         return list(self.db.execute("SELECT * FROM dupe_members ORDER BY group_id, rank"))
 
+    def save_themes(self, assignment: dict[str, str], model_json: str, state: str) -> None:
+        """Replace the theme assignment (clause_id -> theme_id) and the theme/area descriptions."""
+        with self.transaction():
+            self.db.execute("DELETE FROM themes")
+            self.db.executemany("INSERT INTO themes VALUES (?,?)", sorted(assignment.items()))
+            self.set_meta("themes_model", model_json)
+            self.set_meta("themes_state", state)
+
+    def theme_assignment(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT clause_id, theme_id FROM themes"))
+
     def labels(self) -> dict[str, tuple[str, str]]:
         """clause_id -> (theme_id, group_id) for the search index."""
         out: dict[str, tuple[str, str]] = {}

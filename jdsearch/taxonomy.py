@@ -1,0 +1,260 @@
+"""The canonical duty taxonomy and its exports: area -> theme -> canonical duty -> variants.
+
+In the spirit of O*NET's Generalized -> Intermediate -> Detailed Work Activity -> task levels:
+areas group themes; a theme holds canonical duties (duplicate groups, or single clauses); each
+canonical duty lists its variants (clauses) in every script and language. Every themed clause
+appears exactly once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from rdflib import RDF, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, SKOS
+
+from jdsearch.store import Clause
+from jdsearch.themes import Area, Theme
+
+EXPORT_FORMATS = {
+    "json": ("application/json", "json"),
+    "csv": ("text/csv", "csv"),
+    "md": ("text/markdown", "md"),
+    "skos": ("text/turtle", "ttl"),
+}
+BASE = "urn:jdsearch:"
+JDS = Namespace(BASE + "vocab#")
+_SKOS_LANG = {"en": "en", "zh-Hans": "zh-Hans", "zh-Hant": "zh-Hant"}
+
+
+def build_taxonomy(
+    clauses: Sequence[Clause],
+    themes: Sequence[Theme],
+    areas: Sequence[Area],
+    group_rows: Iterable[tuple[str, str, str, float, str, int]],
+) -> dict[str, object]:
+    """The nested taxonomy (the JSON export and the web app's theme map)."""
+    by_id = {c.clause_id: c for c in clauses}
+    group_of: dict[str, tuple[str, str, float, str]] = {}
+    for cid, gid, canon, sim, rel, _rank in group_rows:
+        group_of[cid] = (gid, canon, sim, rel)
+    theme_by_id = {t.theme_id: t for t in themes}
+    out_areas = []
+    for a in areas:
+        a_themes = [
+            _theme_node(theme_by_id[tid], by_id, group_of)
+            for tid in a.theme_ids
+            if tid in theme_by_id
+        ]
+        out_areas.append(
+            {
+                "area_id": a.area_id,
+                "kind": a.kind,
+                "label_en": a.label_en,
+                "label_zh": a.label_zh,
+                "size": sum(t["size"] for t in a_themes),
+                "themes": a_themes,
+            }
+        )
+    n_clauses = sum(t.size for t in themes)
+    return {
+        "scheme": {
+            "title": "jdsearch duty taxonomy",
+            "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "areas": len(out_areas),
+            "themes": len(themes),
+            "clauses": n_clauses,
+        },
+        "areas": out_areas,
+    }
+
+
+def _theme_node(
+    t: Theme, by_id: dict[str, Clause], group_of: dict[str, tuple[str, str, float, str]]
+) -> dict[str, object]:
+    duties: dict[str, dict[str, object]] = {}
+    for cid in t.members:
+        c = by_id[cid]
+        gid, canon, sim, rel = group_of.get(cid, ("c" + cid, cid, 100.0, "canonical"))
+        node = duties.get(gid)
+        if node is None:
+            cc = by_id[canon]
+            node = {
+                "group_id": gid,
+                "canonical": {"clause_id": cc.clause_id, "text": cc.text, "lang": cc.lang},
+                "variants": [],
+            }
+            duties[gid] = node
+        node["variants"].append(
+            {  # type: ignore[union-attr]
+                "clause_id": c.clause_id,
+                "lang": c.lang,
+                "source": c.source,
+                "text": c.text,
+                "relation": rel,
+                "similarity": sim,
+            }
+        )
+    groups = sorted(duties.values(), key=lambda g: (-len(g["variants"]), g["group_id"]))  # type: ignore[arg-type]
+    return {
+        "theme_id": t.theme_id,
+        "kind": t.kind,
+        "label_en": t.label_en,
+        "label_zh": t.label_zh,
+        "terms": t.terms,
+        "size": t.size,
+        "langs": t.langs,
+        "documents": t.documents,
+        "canonical": {"clause_id": t.canonical_id, "text": t.canonical_text},
+        "groups": groups,
+    }
+
+
+# --------------------------------------------------------------------------- exporters
+def rows(taxonomy: dict[str, object]) -> Iterable[dict[str, object]]:
+    """One flat row per clause (the CSV export)."""
+    for a in taxonomy["areas"]:  # type: ignore[attr-defined]
+        for t in a["themes"]:
+            for g in t["groups"]:
+                for v in g["variants"]:
+                    yield {
+                        "clause_id": v["clause_id"],
+                        "lang": v["lang"],
+                        "source": v["source"],
+                        "text": v["text"],
+                        "relation": v["relation"],
+                        "similarity": v["similarity"],
+                        "group_id": g["group_id"],
+                        "canonical_id": g["canonical"]["clause_id"],
+                        "canonical_text": g["canonical"]["text"],
+                        "theme_id": t["theme_id"],
+                        "theme_label_en": t["label_en"],
+                        "theme_label_zh": t["label_zh"],
+                        "area_id": a["area_id"],
+                        "area_label_en": a["label_en"],
+                        "area_label_zh": a["label_zh"],
+                        "kind": t["kind"],
+                    }
+
+
+def to_json(taxonomy: dict[str, object]) -> str:
+    return json.dumps(taxonomy, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(taxonomy: dict[str, object]) -> str:
+    buf = io.StringIO()
+    writer: csv.DictWriter[str] | None = None
+    for row in rows(taxonomy):
+        if writer is None:
+            writer = csv.DictWriter(buf, fieldnames=list(row), lineterminator="\n")
+            writer.writeheader()
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def to_markdown(taxonomy: dict[str, object]) -> str:
+    s = taxonomy["scheme"]
+    lines = [
+        f"# {s['title']}",
+        "",  # type: ignore[index]
+        f"{s['areas']} areas, {s['themes']} themes, {s['clauses']} clauses "  # type: ignore[index]
+        f"(generated {s['created']}).",
+        "",
+    ]  # type: ignore[index]
+    for a in taxonomy["areas"]:  # type: ignore[attr-defined]
+        lines += [
+            f"## {a['area_id']} {a['label_en']} · {a['label_zh']} ({a['kind']}, "
+            f"{a['size']} clauses)",
+            "",
+        ]
+        for t in a["themes"]:
+            lines += [
+                f"### {t['theme_id']} {t['label_en']} · {t['label_zh']}",
+                "",
+                f"- size: {t['size']} clauses in {t['documents']} documents; languages: "
+                + ", ".join(f"{k} {v}" for k, v in t["langs"].items()),
+                f"- top terms: {', '.join(t['terms'])}",
+                f"- canonical duty: {_md(t['canonical']['text'])}",
+                "",
+            ]
+            for g in t["groups"]:
+                lines.append(
+                    f"1. **{_md(g['canonical']['text'])}** ({len(g['variants'])} variants)"
+                )
+                lines += [
+                    f"   - [{v['lang']}] {_md(v['text'])} — `{v['clause_id']}`"
+                    for v in g["variants"]
+                ]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Markdown-escape untrusted clause text (it is scraped from the web)."""
+    out = text.replace("\\", "\\\\")
+    for ch in "`*_[]<>#|":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def to_skos(taxonomy: dict[str, object]) -> str:
+    """SKOS in Turtle: ConceptScheme; a Concept per area, theme and canonical duty; variants as
+    altLabels (language-tagged), each variant clause linked with ``jds:clause``."""
+    g = Graph()
+    g.bind("skos", SKOS)
+    g.bind("dct", DCTERMS)
+    g.bind("jds", JDS)
+    scheme = URIRef(BASE + "scheme")
+    g.add((scheme, RDF.type, SKOS.ConceptScheme))
+    g.add((scheme, DCTERMS.title, Literal(taxonomy["scheme"]["title"], lang="en")))  # type: ignore[index]
+    for a in taxonomy["areas"]:  # type: ignore[attr-defined]
+        area = URIRef(f"{BASE}area:{a['area_id']}")
+        _concept(g, area, scheme, a["area_id"], a["label_en"], a["label_zh"])
+        g.add((area, SKOS.topConceptOf, scheme))
+        g.add((scheme, SKOS.hasTopConcept, area))
+        for t in a["themes"]:
+            theme = URIRef(f"{BASE}theme:{t['theme_id']}")
+            _concept(g, theme, scheme, t["theme_id"], t["label_en"], t["label_zh"])
+            _link(g, area, theme)
+            g.add((theme, SKOS.definition, Literal(t["canonical"]["text"])))
+            for grp in t["groups"]:
+                duty = URIRef(f"{BASE}duty:{grp['group_id']}")
+                canon = grp["canonical"]
+                g.add((duty, RDF.type, SKOS.Concept))
+                g.add((duty, SKOS.inScheme, scheme))
+                g.add((duty, SKOS.notation, Literal(grp["group_id"])))
+                g.add(
+                    (duty, SKOS.prefLabel, Literal(canon["text"], lang=_SKOS_LANG[canon["lang"]]))
+                )
+                _link(g, theme, duty)
+                for v in grp["variants"]:
+                    g.add((duty, JDS.clause, URIRef(f"{BASE}clause:{v['clause_id']}")))
+                    if v["text"] != canon["text"]:
+                        g.add((duty, SKOS.altLabel, Literal(v["text"], lang=_SKOS_LANG[v["lang"]])))
+    return g.serialize(format="turtle")
+
+
+def _concept(g: Graph, node: URIRef, scheme: URIRef, notation: str, en: str, zh: str) -> None:
+    g.add((node, RDF.type, SKOS.Concept))
+    g.add((node, SKOS.inScheme, scheme))
+    g.add((node, SKOS.notation, Literal(notation)))
+    g.add((node, SKOS.prefLabel, Literal(en, lang="en")))
+    g.add((node, SKOS.prefLabel, Literal(zh, lang="zh-Hans")))
+
+
+def _link(g: Graph, broader: URIRef, narrower: URIRef) -> None:
+    g.add((narrower, SKOS.broader, broader))
+    g.add((broader, SKOS.narrower, narrower))
+
+
+def export(taxonomy: dict[str, object], fmt: str) -> str:
+    writers = {"json": to_json, "csv": to_csv, "md": to_markdown, "skos": to_skos}
+    if fmt not in writers:
+        from jdsearch.store import JdsearchError
+
+        raise JdsearchError(f"unknown export format {fmt!r} (choose from {', '.join(writers)})")
+    return writers[fmt](taxonomy)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 
 from jdsearch.normalize import EN, HANS, detect_lang, normalize
@@ -696,7 +697,29 @@ def classify(clause: RawClause) -> str:
         return OTHER
     if _REQUIREMENT_WEAK.match(text):
         return REQUIREMENT
-    return DUTY if numbered and _DUTY_START.match(text) else OTHER
+    english_task = clause.lang == EN and _starts_with_duty_verb(text)
+    if english_task or (numbered and _DUTY_START.match(text)):
+        return DUTY
+    return OTHER
+
+
+@lru_cache(maxsize=1)
+def _duty_verbs() -> tuple[object, frozenset[str]]:
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    text = resources.files("jdsearch.data").joinpath("duty_verbs_en.txt").read_text("utf-8")
+    words = [w for ln in text.splitlines() if not ln.startswith("#") for w in ln.split()]
+    return stemmer, frozenset(stemmer.stemWords(words))
+
+
+def _starts_with_duty_verb(text: str) -> bool:
+    """An English imperative task statement ("Prepare budgets for approval …")."""
+    m = re.match(r"\s*([a-z]+)", text)
+    if not m:
+        return False
+    stemmer, stems = _duty_verbs()
+    return stemmer.stemWord(m.group(1)) in stems  # type: ignore[attr-defined]
 
 
 def _type_clauses(clauses: list[RawClause], doc_lang: str) -> None:

@@ -653,7 +653,7 @@ class _State:
 _REQUIREMENT_TEXT = re.compile(
     r"(学历|大专|本科|硕士|博士|以上学历|\d+\s*年以上|年以上.{0,12}经验|工作经验|经验\d|年龄|\d+\s*岁|"
     r"性别|身体健康|普通话|英语|驾照|驾驶|熟练使用|精通|"
-    r"\bdegree\b|years?\b.{0,20}\bexperience|experience requirements?|\bage\b|\beducation|"
+    r"\bdegree\b|years?\b.{0,20}\bexperience|experience requirements?|\bage\b|\beducation\b|"
     r"\bgender\b|\bheight\b|\bmajor in\b|\bfluent\b|\bcertificate\b)",
     re.I,
 )
@@ -686,18 +686,19 @@ def classify(clause: RawClause) -> str:
         key = re.split(r"[:：]", clause.text, maxsplit=1)[0]
         return REQUIREMENT if _FIELD_REQUIREMENT_KEYS.search(normalize(key)) else OTHER
     numbered = bool(clause.style)
-    prose = not numbered and len(clause.text) > 120
+    sentences = len(re.findall(r"[。.!！?？;；](?=\s|$|[^\d])", clause.text))
+    prose = not numbered and ((len(clause.text) > 120 and sentences >= 2) or len(clause.text) > 300)
+    english_task = clause.lang == EN and _starts_with_duty_verb(text)
+    if english_task and clause.context != REQUIREMENT:
+        return DUTY
     if _REQUIREMENT_TEXT.search(text) or (clause.context == REQUIREMENT and not prose):
         return REQUIREMENT
     if clause.context == DUTY:
-        if numbered or _DUTY_START.match(text):
-            return DUTY
-        return OTHER
+        return DUTY if numbered or english_task or _DUTY_START.match(text) else OTHER
     if clause.context == OTHER or prose:
         return OTHER
     if _REQUIREMENT_WEAK.match(text):
         return REQUIREMENT
-    english_task = clause.lang == EN and _starts_with_duty_verb(text)
     if english_task or (numbered and _DUTY_START.match(text)):
         return DUTY
     return OTHER

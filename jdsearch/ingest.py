@@ -64,7 +64,7 @@ class Parser:
 
     def __init__(self, *, text_column: str | None = None, boilerplate: Iterable[str] = ()) -> None:
         self.text_column = text_column
-        self.segmenter = Segmenter(load_boilerplate(boilerplate))
+        self.segmenter = Segmenter(load_boilerplate(boilerplate), default_normalizer())
         self.normalizer = default_normalizer()
 
     def parse_file(self, path: Path, source: str, key: str) -> ParsedFile:
@@ -94,7 +94,7 @@ class Parser:
                 kind=rc.kind,
                 lang=rc.lang,
                 text=rc.text,
-                norm=self.normalizer.normalize(rc.text),
+                norm=rc.norm,
                 start=rc.spans[0][0],
                 end=rc.spans[-1][1],
             )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from jdsearch.normalize import EN, HANS, detect_lang, normalize
+from jdsearch.normalize import EN, HANS, Normalizer, default_normalizer, detect_lang, normalize
 
 DUTY, REQUIREMENT, OTHER = "duty", "requirement", "other"
 KINDS = (DUTY, REQUIREMENT, OTHER)
@@ -32,6 +32,8 @@ _CN_DIGITS = {
     "十": 10,
 }
 _WORDY = re.compile(r"[^\W_]")
+_HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_EN_WORD = re.compile(r"[A-Za-z]+")
 _CORRUPT_BULLETS = "某?\ufffd\uf0b7\uf06c\uf0d8\uf0a7\uf076"
 
 
@@ -58,6 +60,8 @@ class RawClause:
     context: str = ""  # duty / requirement / other / "" from the nearest categorised heading
     kind: str = OTHER
     lang: str = HANS
+    joiner: str = ""  # how hard-wrapped continuation lines were joined
+    norm: str = ""  # the matching form (see jdsearch.normalize)
 
 
 @dataclass
@@ -69,20 +73,42 @@ class Segmentation:
 
 
 # --------------------------------------------------------------------------- boilerplate
-def load_boilerplate(extra: Iterable[str] = ()) -> list[re.Pattern[str]]:
-    """The packaged boilerplate pattern list plus user patterns."""
+def load_boilerplate(extra: Iterable[str] = ()) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The packaged boilerplate patterns plus user patterns, as two alternations.
+
+    Patterns anchored with ``^`` are tried once at the start of a line; the others are searched
+    through it. One regex each keeps a clean line at two regex calls.
+    """
     text = resources.files("jdsearch.data").joinpath("boilerplate.txt").read_text("utf-8")
     lines = [*text.splitlines(), *extra]
-    return [re.compile(p, re.I) for p in lines if p.strip() and not p.lstrip().startswith("#")]
+    patterns = [p.strip() for p in lines if p.strip() and not p.lstrip().startswith("#")]
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            from jdsearch.store import JdsearchError
+
+            raise JdsearchError(f"bad boilerplate pattern {p!r}: {exc}") from None
+    anchored = [p for p in patterns if p.startswith("^")]
+    floating = [p for p in patterns if not p.startswith("^")] or ["(?!x)x"]
+    return (
+        re.compile("|".join(f"(?:{p})" for p in anchored) or "(?!x)x", re.I),
+        re.compile("|".join(f"(?:{p})" for p in floating), re.I),
+    )
 
 
-def _boilerplate_spans(line: str, patterns: list[re.Pattern[str]]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    for pat in patterns:
-        for m in pat.finditer(line):
-            if m.end() > m.start() and not any(s < m.end() and m.start() < e for s, e in spans):
-                spans.append((m.start(), m.end()))
-    return sorted(spans)
+def _boilerplate_spans(
+    line: str, patterns: tuple[re.Pattern[str], re.Pattern[str]]
+) -> list[tuple[int, int]]:
+    anchored, floating = patterns
+    spans = []
+    m = anchored.match(line)
+    start = 0
+    if m and m.end() > 0:
+        spans.append((0, m.end()))
+        start = m.end()
+    spans += [(x.start(), x.end()) for x in floating.finditer(line, start) if x.end() > x.start()]
+    return spans
 
 
 # --------------------------------------------------------------------------- markers
@@ -183,11 +209,27 @@ def _marker_number(style: str, m: re.Match[str]) -> int | None:
     return None
 
 
+_ANY_MARKER = re.compile(
+    "|".join(
+        f"(?P<{style}>{'(?i:' + pat.pattern + ')' if pat.flags & re.I else pat.pattern})"
+        for style, pat in _MARKER_RES
+    )
+)
+_STYLE_ORDER = [style for style, _ in _MARKER_RES]
+
+
 def match_marker(line: str, corrupt_bullet: str | None = None) -> Marker | None:
-    """The numbering or bullet at the start of ``line``, if any."""
+    """The numbering or bullet at the start of ``line``, if any.
+
+    One combined regex rejects the (many) unmarked lines in a single call; the first style that
+    matches is then re-matched on its own to read its number.
+    """
     if corrupt_bullet and line.startswith(corrupt_bullet):
         return Marker("bullet", None, len(corrupt_bullet))
-    for style, pat in _MARKER_RES:
+    first = _ANY_MARKER.match(line)
+    if first is None:
+        return None
+    for style, pat in _MARKER_RES[_STYLE_ORDER.index(first.lastgroup or "multi") :]:
         m = pat.match(line)
         if m and (style == "resp" or m.end() < len(line) or style in ("arabic", "cn")):
             if style == "broken" and m.group(1) == "0":
@@ -306,8 +348,12 @@ def heading_category(title: str) -> str:
 
 
 def _is_short(text: str) -> bool:
-    han = len(re.findall(r"[\u4e00-\u9fff]", text))
-    words = len(re.findall(r"[A-Za-z]+", text))
+    if len(text) > 40:
+        return False
+    if len(text) <= 16:
+        return True
+    han = len(_HAN_CHAR.findall(text))
+    words = len(_EN_WORD.findall(text))
     return han <= 16 and words <= 6 and len(text) <= 40
 
 
@@ -334,8 +380,13 @@ class _Line:
 class Segmenter:
     """Splits one document into pieces and clauses; ``boilerplate`` is the pattern list."""
 
-    def __init__(self, boilerplate: list[re.Pattern[str]] | None = None) -> None:
+    def __init__(
+        self,
+        boilerplate: tuple[re.Pattern[str], re.Pattern[str]] | None = None,
+        normalizer: Normalizer | None = None,
+    ) -> None:
         self.boilerplate = load_boilerplate() if boilerplate is None else boilerplate
+        self.normalizer = normalizer or default_normalizer()
 
     # ---- public
     def segment(self, text: str, title: str = "") -> Segmentation:
@@ -346,8 +397,19 @@ class Segmenter:
             nxt = lines[i + 1] if i + 1 < len(lines) else None
             self._line(state, line, nxt)
         state.finish()
+        self._normalize(text, state.seg.clauses)
         _type_clauses(state.seg.clauses, detect_lang(text, HANS))
         return state.seg
+
+    def _normalize(self, text: str, clauses: list[RawClause]) -> None:
+        """Matching forms for all clauses from one folding of the whole document."""
+        folded = self.normalizer.fold(text)
+        for c in clauses:
+            if folded is None:
+                c.norm = self.normalizer.normalize(c.text)
+            else:
+                joined = c.joiner.join(folded[s:e] for s, e in c.spans)
+                c.norm = self.normalizer.variants_only(joined)
 
     # ---- lines
     def _content_lines(self, text: str, state: _State) -> Iterator[_Line]:
@@ -630,6 +692,7 @@ class _State:
         joiner = " " if self.open.lang == EN or re.match(r"[A-Za-z]", body) else ""
         self.open.spans.append((start, start + len(body)))
         self.open.text += joiner + body
+        self.open.joiner = joiner
         self.last_line_len = len(body)
 
     def close_clause(self) -> None:
@@ -681,12 +744,12 @@ _DUTY_START = re.compile(
 
 def classify(clause: RawClause) -> str:
     """duty / requirement / other from the clause's own words and the headings above it."""
-    text = normalize(clause.text)
+    text = clause.norm or normalize(clause.text)
     if not clause.style and _is_field(clause.text):
         key = re.split(r"[:：]", clause.text, maxsplit=1)[0]
         return REQUIREMENT if _FIELD_REQUIREMENT_KEYS.search(normalize(key)) else OTHER
     numbered = bool(clause.style)
-    sentences = len(re.findall(r"[。.!！?？;；](?=\s|$|[^\d])", clause.text))
+    sentences = sum(map(clause.text.count, "。!！?？;；")) + clause.text.count(". ")
     prose = not numbered and ((len(clause.text) > 120 and sentences >= 2) or len(clause.text) > 300)
     english_task = clause.lang == EN and _starts_with_duty_verb(text)
     if english_task and clause.context != REQUIREMENT:

@@ -1,0 +1,446 @@
+"""The HTTP API and the pages: FastAPI on uvicorn, assets served from inside the package.
+
+Contract: JSON bodies are the CLI's ``--json`` objects, built by :mod:`jdsearch.serialize`.
+Errors are ``{"error": "one line"}`` with 400 (bad parameter, broken query syntax), 404 (unknown
+id or path) or 503 (no index in the directory); an unexpected failure is a 500 whose body says
+only "internal server error" (the traceback goes to the server log, never to the client).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jdsearch.serialize import clause_json, group_json, hit_json, theme_json
+from jdsearch.store import JdsearchError
+from jdsearch.taxonomy import EXPORT_FORMATS
+from jdsearch.taxonomy import export as export_taxonomy
+from jdsearch.web.assets import PLOTLY, Assets
+from jdsearch.web.diff import char_diff
+from jdsearch.web.state import IndexState, IndexUnavailable
+
+try:  # the shared serialiser, once it has moved there
+    from jdsearch.serialize import theme_map_json  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - until then
+    from jdsearch.web.shapes import theme_map_json
+
+log = logging.getLogger("jdsearch.web")
+
+MAX_QUERY = 500
+MAX_PAGE = 100
+MAX_OFFSET = 10_000
+RELATIONS = ("exact", "near", "cross-script", "cross-lingual")
+PAGES = {
+    "/": "search.html",
+    "/dupes": "dupes.html",
+    "/themes": "themes.html",
+    "/downloads": "downloads.html",
+    "/docs": "docs.html",
+}
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class ErrorBody(BaseModel):
+    """Every error response: one line saying what was wrong."""
+
+    error: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Bad parameter or query syntax"},
+    503: {"model": ErrorBody, "description": "No index in the served directory"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    404: {"model": ErrorBody, "description": "Unknown id"},
+}
+
+
+# --------------------------------------------------------------------------- the app
+def create_app(
+    index_dir: str | Path,
+    *,
+    cors_origins: Sequence[str] | None = None,
+    allowed_hosts: Sequence[str] | None = None,
+) -> FastAPI:
+    """The ASGI app for one index directory.
+
+    ``cors_origins``: origins allowed to call the API from other sites (none by default: the
+    pages are same-origin). ``allowed_hosts``: Host headers accepted (``serve`` passes the
+    loopback names when bound to loopback, which defeats DNS-rebinding attacks).
+    """
+    app = FastAPI(
+        title="jdsearch",
+        version=_version(),
+        description="Search, near-duplicates and duty taxonomy of a job-description corpus.",
+        docs_url=None,  # /docs is our own page: Swagger UI would load its code from a CDN
+        redoc_url=None,
+    )
+    app.state.index = IndexState(index_dir)
+    app.state.assets = Assets()
+    _add_error_handlers(app)
+    _add_api_routes(app)
+    _add_page_routes(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    if cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"])
+    app.add_middleware(SecurityHeaders)
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("jdsearch")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0"
+
+
+class SecurityHeaders:
+    """Adds CSP and friends to every response (pure ASGI: no per-request task overhead)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _json(data: object, status: int = 200) -> JSONResponse:
+    """Bodies are already plain JSON types: skip FastAPI's slow generic encoder."""
+    return JSONResponse(data, status_code=status)
+
+
+def _state(request: Request) -> IndexState:
+    return request.app.state.index  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- errors
+def _add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(JdsearchError, _jdsearch_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _internal_error)
+
+
+async def _jdsearch_error(request: Request, exc: JdsearchError) -> JSONResponse:
+    status = 503 if isinstance(exc, IndexUnavailable) else 400
+    return _json({"error": _one_line(str(exc))}, status)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 list becomes our one-line 400: "limit: must be <= 100"."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(x) for x in err.get("loc", ())[1:]) or "request"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return _json({"error": _one_line("; ".join(parts) or "invalid request")}, 400)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if exc.status_code == 304:
+        return Response(status_code=304)
+    return _json({"error": _one_line(str(exc.detail))}, exc.status_code)
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("error serving %s", request.url.path, exc_info=exc)
+    return _json({"error": "internal server error"}, 500)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())[:500]
+
+
+# --------------------------------------------------------------------------- API
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size (1-{MAX_PAGE}).")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many (paging).")]
+ClauseId = Annotated[str, PathParam(max_length=64, description="A clause id.")]
+ThemeId = Annotated[str, PathParam(max_length=64, description="A theme id.")]
+
+
+def _add_api_routes(app: FastAPI) -> None:
+    app.get("/api/health", summary="Liveness and index totals", responses=ERRORS)(health)
+    app.get("/api/search", summary="Search clauses", responses=ERRORS)(search)
+    app.get("/api/clauses/{clause_id}", summary="One clause", responses=NOT_FOUND)(clause)
+    app.get("/api/dupes", summary="Duplicate groups", responses=ERRORS)(dupes)
+    app.get("/api/themes", summary="The theme hierarchy", responses=ERRORS)(themes)
+    app.get("/api/themes/{theme_id}", summary="One theme", responses=NOT_FOUND)(theme)
+    app.get(
+        "/api/export",
+        summary="Download the taxonomy",
+        responses={**ERRORS, 200: {"content": {t: {} for t, _ in EXPORT_FORMATS.values()}}},
+    )(export)
+
+
+def health(request: Request) -> JSONResponse:
+    """``{"status": "ok", "documents": n, "clauses": n}``; 503 while there is no index."""
+    counts = _state(request).counts()
+    return _json({"status": "ok", "documents": counts["documents"], "clauses": counts["clauses"]})
+
+
+def search(
+    request: Request,
+    q: Annotated[str, Query(max_length=MAX_QUERY, description="Query (jdsearch syntax).")] = "",
+    kind: Annotated[str, Query(max_length=20, description="duty, requirement or other")] = "",
+    lang: Annotated[str, Query(max_length=20, description="en, zh-Hans or zh-Hant")] = "",
+    source: Annotated[str, Query(max_length=400, description="Only this source file")] = "",
+    theme: Annotated[str, Query(max_length=64, description="Only this theme id")] = "",
+    collapse: Annotated[bool, Query(description="Fold near-duplicates into one hit")] = False,
+    facets: Annotated[bool, Query(description="Count kind/lang/theme/source")] = True,
+    limit: Limit = 10,
+    offset: Offset = 0,
+) -> JSONResponse:
+    """Ranked clauses, each the ``jdsearch search --json`` hit object (``spans`` are offsets
+    into the original ``text``), plus the total and facet counts. Filters may also be written
+    in ``q`` (``lang:zh-Hant theme:t3``)."""
+    query = build_query(q, {"kind": kind, "lang": lang, "source": source, "theme": theme})
+    result = _state(request).search(
+        query, limit=limit, offset=offset, collapse=collapse, facets=facets
+    )
+    return _json(
+        {
+            "query": query,
+            "total": exact_total(result.total, result.facets, collapse),
+            "mode": result.mode,
+            "limit": limit,
+            "offset": offset,
+            "hits": [hit_json(h) for h in result.hits],
+            "facets": result.facets,
+        }
+    )
+
+
+def exact_total(total: int, facet_counts: dict[str, dict[str, int]], collapse: bool) -> int:
+    """The number of matching clauses.
+
+    Uncollapsed, ``SearchEngine`` reports Whoosh's *estimated* length, an upper bound that
+    left pages empty past the real end; every match has exactly one kind, so the kind facet
+    counts them exactly. (The fix belongs in ``SearchEngine._run``; this is then a no-op.)
+    """
+    kinds = facet_counts.get("kind")
+    if collapse or not kinds:
+        return total
+    return min(total, sum(kinds.values()))
+
+
+def build_query(q: str, filters: dict[str, str]) -> str:
+    """The user's words plus each filter in the query language, values quoted."""
+    parts = [q.strip()] if q.strip() else []
+    for name, value in filters.items():
+        value = value.strip()
+        if not value:
+            continue
+        if '"' in value:
+            raise JdsearchError(f"{name}: a filter value cannot contain a double quote")
+        parts.append(f'{name}:"{value}"')
+    return " ".join(parts)
+
+
+def clause(request: Request, clause_id: ClauseId) -> JSONResponse:
+    """The clause, its duplicate group (members with relation and similarity, and where each
+    differs from the canonical) and its theme; ``group``/``theme`` are null when it has none."""
+    st = _state(request)
+    c = st.clause(clause_id)
+    if c is None:
+        raise HTTPException(404, f"unknown clause id {clause_id!r}")
+    group = st.groups().by_clause.get(clause_id)
+    group_out, diffs = None, {}
+    if group is not None:
+        by_id = st.clauses_by_id(m.clause_id for m in group.members)
+        group_out = group_json(group, by_id)
+        canon = by_id[group.canonical_id]
+        diffs = {
+            cid: char_diff(canon.text, m.text, (canon.lang, m.lang))
+            for cid, m in by_id.items()
+            if cid != group.canonical_id
+        }
+    t = st.themes().by_clause.get(clause_id)
+    return _json(
+        {
+            "clause": clause_json(c),
+            "group": group_out,
+            "diffs": diffs,
+            "theme": theme_json(t) if t else None,
+        }
+    )
+
+
+def dupes(
+    request: Request,
+    relation: Annotated[
+        Literal["", "exact", "near", "cross-script", "cross-lingual"],
+        Query(description="Only groups with a member of this relation"),
+    ] = "",
+    min_size: Annotated[int, Query(ge=2, le=10_000, description="Smallest group size")] = 2,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> JSONResponse:
+    """Duplicate groups, largest first: ``{"total": n, "groups": [dupes --json group]}``."""
+    st = _state(request)
+    groups = [
+        g
+        for g in st.groups().groups
+        if len(g.members) >= min_size
+        and (not relation or any(m.relation == relation for m in g.members))
+    ]
+    page = groups[offset : offset + limit]
+    by_id = st.clauses_by_id(m.clause_id for g in page for m in g.members)
+    return _json({"total": len(groups), "groups": [group_json(g, by_id) for g in page]})
+
+
+def themes(
+    request: Request,
+    groups: Annotated[int, Query(ge=0, le=200, description="Largest duties per theme")] = 20,
+) -> JSONResponse:
+    """The hierarchy areas -> themes -> canonical duties (the largest ``groups`` per theme,
+    with sizes), as drawn by the theme map."""
+    return _json(theme_map_json(_state(request).taxonomy(), max_groups=groups))
+
+
+def theme(
+    request: Request,
+    theme_id: ThemeId,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> JSONResponse:
+    """One theme (``jdsearch themes --json`` object) and a page of its member clauses."""
+    st = _state(request)
+    t = st.themes().by_id.get(theme_id)
+    if t is None:
+        raise HTTPException(404, f"unknown theme id {theme_id!r}")
+    ids = t.members[offset : offset + limit]
+    by_id = st.clauses_by_id(ids)
+    return _json(
+        {
+            "theme": theme_json(t),
+            "total": len(t.members),
+            "members": [clause_json(by_id[cid]) for cid in ids if cid in by_id],
+        }
+    )
+
+
+def export(
+    request: Request,
+    format: Annotated[str, Query(max_length=10, description="json, csv, md or skos")] = "json",
+) -> Response:
+    """The taxonomy as a download, as ``jdsearch export --format FORMAT`` writes it."""
+    if format not in EXPORT_FORMATS:
+        raise JdsearchError(
+            f"unknown export format {format!r} (choose from {', '.join(EXPORT_FORMATS)})"
+        )
+    media_type, ext = EXPORT_FORMATS[format]
+    body = export_taxonomy(_state(request).taxonomy(), format)
+    return Response(
+        body.encode("utf-8"),
+        media_type=f"{media_type}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="jdsearch-taxonomy.{ext}"'},
+    )
+
+
+# --------------------------------------------------------------------------- pages
+def _add_page_routes(app: FastAPI) -> None:
+    for route, name in PAGES.items():
+        app.get(route, include_in_schema=False)(_page(name))
+    app.get("/static/{name}", include_in_schema=False)(static)
+
+
+def _page(name: str) -> Any:
+    async def page(request: Request) -> Response:
+        return request.app.state.assets.response(request, name, cache="no-cache")
+
+    page.__name__ = "page_" + name.split(".")[0]
+    return page
+
+
+async def static(request: Request, name: str) -> Response:
+    """A file of the package's static folder, or plotly.js from the ``plotly`` package."""
+    if name.endswith(".html"):
+        raise HTTPException(404, "not found")
+    cache = "public, max-age=86400" if name == PLOTLY else "no-cache"
+    response = request.app.state.assets.response(request, name, cache=cache)
+    if response is None:
+        raise HTTPException(404, "not found")
+    return response  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- serving
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    index_dir: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    access_log: bool = True,
+) -> None:
+    """Run the app with uvicorn until interrupted.
+
+    Loopback by default; any other address is the user's explicit choice and gets a warning,
+    since the API has no authentication. ``$JDSEARCH_CORS_ORIGINS`` (comma-separated) turns
+    CORS on for those origins.
+    """
+    import uvicorn
+
+    IndexState(index_dir).require()  # fail fast, with the CLI's one-line message
+    loopback = is_loopback(host)
+    if not loopback:
+        print(
+            f"warning: serving on {host}: anyone who can reach this address can read the "
+            "index (there is no authentication)",
+            file=sys.stderr,
+        )
+    origins = [o.strip() for o in os.environ.get("JDSEARCH_CORS_ORIGINS", "").split(",")]
+    app = create_app(
+        index_dir,
+        cors_origins=[o for o in origins if o] or None,
+        allowed_hosts=[*LOOPBACK_NAMES, f"[{host}]" if ":" in host else host] if loopback else None,
+    )
+    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info")

@@ -13,13 +13,15 @@ import multiprocessing as mp
 import os
 import re
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from whoosh import index as windex
 from whoosh import writing
 from whoosh.analysis import Token, Tokenizer
-from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import ID, STORED, TEXT, Schema
 
 from jdsearch.analysis import default_analyzer
 from jdsearch.normalize import match_key
@@ -73,7 +75,7 @@ def make_schema() -> Schema:
         clause_id=ID(stored=True, unique=True),
         doc_id=ID(stored=True),
         source=ID(stored=True),
-        section=TEXT(analyzer=PreTokenized(), stored=False),
+        section=ID,  # the normalised section title; section: filters match within it
         section_text=STORED,
         kind=ID(stored=True),
         lang=ID(stored=True),
@@ -83,7 +85,6 @@ def make_schema() -> Schema:
         position=STORED,
         text=STORED,
         body=TEXT(analyzer=PreTokenized(), phrase=True),
-        enword=KEYWORD(lowercase=False, scorable=False),
     )
 
 
@@ -152,6 +153,26 @@ def ensure_tokens(store: ClauseStore, clauses: Sequence[Clause]) -> dict[str, tu
     return {c.clause_id: cached[_token_key(c.norm)] for c in clauses}
 
 
+def _update_vocab(store: ClauseStore, enwords: Iterable[str], sign: int) -> None:
+    """English surface words with document frequencies: the typo-tolerance vocabulary."""
+    store.db.execute("CREATE TABLE IF NOT EXISTS vocab (word TEXT PRIMARY KEY, df INTEGER)")
+    counts = Counter(w for words in enwords for w in words.split())
+    if not counts:
+        return
+    store.db.execute("BEGIN")
+    store.db.executemany(
+        "INSERT INTO vocab VALUES (?, ?) ON CONFLICT(word) DO UPDATE SET df = df + excluded.df",
+        [(w, sign * n) for w, n in counts.items()],
+    )
+    store.db.execute("DELETE FROM vocab WHERE df <= 0")
+    store.db.execute("COMMIT")
+
+
+def load_vocab(store: ClauseStore) -> dict[str, int]:
+    store.db.execute("CREATE TABLE IF NOT EXISTS vocab (word TEXT PRIMARY KEY, df INTEGER)")
+    return dict(store.db.execute("SELECT word, df FROM vocab"))
+
+
 # --------------------------------------------------------------------------- the index
 def search_dir(index_dir: Path) -> Path:
     return Path(index_dir) / SEARCH_DIR
@@ -169,13 +190,12 @@ def open_index(index_dir: Path) -> windex.Index:
         raise JdsearchError(f"corrupt search index in {index_dir}: {exc}") from None
 
 
-def _document(c: Clause, body: str, enwords: str, theme: str = "", group: str = "") -> dict:
-    an = default_analyzer()
+def _document(c: Clause, body: str, theme: str = "", group: str = "") -> dict:
     return {
         "clause_id": c.clause_id,
         "doc_id": c.doc_id,
         "source": c.source,
-        "section": an.encode(c.section) if c.section else "",
+        "section": _section_key(c.section),
         "section_text": c.section,
         "kind": c.kind,
         "lang": c.lang,
@@ -185,8 +205,12 @@ def _document(c: Clause, body: str, enwords: str, theme: str = "", group: str = 
         "position": c.position,
         "text": c.text,
         "body": body,
-        "enword": enwords,
     }
+
+
+@lru_cache(maxsize=65536)
+def _section_key(section: str) -> str:
+    return default_analyzer().normalizer.normalize(section) if section else ""
 
 
 def _add_all(
@@ -198,11 +222,12 @@ def _add_all(
 ) -> None:
     tokens = ensure_tokens(store, clauses)
     for n, c in enumerate(clauses, 1):
-        body, words = tokens[c.clause_id]
+        body, _words = tokens[c.clause_id]
         theme, group = labels.get(c.clause_id, ("", ""))
-        writer.add_document(**_document(c, body, words, theme, group))
+        writer.add_document(**_document(c, body, theme, group))
         if progress and n % 5000 == 0:
             progress(n, len(clauses), "indexing")
+    _update_vocab(store, [tokens[c.clause_id][1] for c in clauses], +1)
 
 
 def rebuild(
@@ -217,7 +242,8 @@ def rebuild(
     tmp.mkdir(parents=True)
     ix = windex.create_in(str(tmp), make_schema())
     clauses = list(store.clauses())
-    writer = ix.writer(limitmb=512)
+    store.db.execute("DROP TABLE IF EXISTS vocab")
+    writer = _writer(ix, len(clauses))
     _add_all(writer, store, clauses, store.labels() if labels is None else labels, progress)
     writer.commit()
     ix.close()
@@ -229,6 +255,40 @@ def rebuild(
     shutil.rmtree(old, ignore_errors=True)
     store.set_meta("search_state", "current")
     return len(clauses)
+
+
+def _writer(ix: windex.Index, n_docs: int) -> writing.IndexWriter:
+    """Whoosh's pool spills every posting to pickled runs once its size estimate passes
+    ``limitmb`` (~170 bytes a posting): size it for the batch, and use both cores for big ones."""
+    procs = min(2, os.cpu_count() or 1) if n_docs >= 20000 else 1
+    limitmb = min(2048, max(256, n_docs * 40 * 200 // (1 << 20) // procs))
+    if procs > 1:
+        return ix.writer(procs=procs, limitmb=limitmb, multisegment=True)
+    return ix.writer(limitmb=limitmb)
+
+
+def _indexed_clauses(ix: windex.Index, doc_id: str) -> list[Clause]:
+    """The clauses of a document as the index holds them (for the vocabulary bookkeeping)."""
+    with ix.searcher() as s:
+        out = []
+        for fields in s.documents(doc_id=doc_id):
+            out.append(
+                Clause(
+                    fields["clause_id"],
+                    doc_id,
+                    fields["source"],
+                    "",
+                    "",
+                    0,
+                    fields["kind"],
+                    fields["lang"],
+                    fields["text"],
+                    default_analyzer().normalizer.normalize(fields["text"]),
+                    0,
+                    0,
+                )
+            )
+        return out
 
 
 def update(
@@ -248,6 +308,8 @@ def update(
         return
     ix = open_index(store.dir)
     writer = ix.writer(limitmb=256)
+    gone = [c for d in removed for c in _indexed_clauses(ix, d)]
+    _update_vocab(store, [w for _, w in ensure_tokens(store, gone).values()], -1)
     for doc_id in removed:
         writer.delete_by_term("doc_id", doc_id)
     clauses = [c for d in added for c in store.clauses(doc_id=d)]

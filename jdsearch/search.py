@@ -13,16 +13,17 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from whoosh import query as Q
 from whoosh import scoring
 from whoosh.searching import Searcher
 
 from jdsearch.analysis import INDEX, QUERY, Analyzer, default_analyzer
-from jdsearch.index import open_index
+from jdsearch.index import load_vocab, open_index
 from jdsearch.normalize import LANGS
 from jdsearch.segment import KINDS
-from jdsearch.store import JdsearchError
+from jdsearch.store import ClauseStore, JdsearchError
 
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 1000
@@ -137,10 +138,14 @@ def _add_filter(pq: ParsedQuery, name: str, value: str, neg: str) -> None:
 class QueryBuilder:
     """Turns a :class:`ParsedQuery` into Whoosh query objects, analysed like the index."""
 
-    def __init__(self, searcher: Searcher, analyzer: Analyzer) -> None:
+    def __init__(
+        self, searcher: Searcher, analyzer: Analyzer, vocab: dict[str, int] | None = None
+    ) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.an = analyzer
+        self.vocab = vocab or {}
+        self._words = list(self.vocab)
         self.highlight_terms: set[str] = set()
 
     def text_query(self, pq: ParsedQuery, conjunction: bool) -> Q.Query | None:
@@ -170,14 +175,21 @@ class QueryBuilder:
             alts: list[Q.Query] = []
             for v in values:
                 if fieldname == "section":
-                    groups = [Q.Term("section", t) for t in self.an.terms(v, QUERY)]
-                    if groups:
-                        alts.append(Q.And(groups))
+                    alts.append(self._section(v))
                 else:
                     alts.append(Q.Term(fieldname, v))
             if alts:
                 parts.append(alts[0] if len(alts) == 1 else Q.Or(alts))
         return Q.And(parts) if parts else None
+
+    def _section(self, value: str) -> Q.Query:
+        """Sections whose (normalised) title contains the value, in any script."""
+        want = self.an.normalizer.normalize(value)
+        titles = [
+            t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.lexicon("section")
+        ]
+        hits: list[Q.Query] = [Q.Term("section", t) for t in titles if want in t]
+        return Q.Or(hits) if hits else Q.NullQuery
 
     # ---- words
     def _word_queries(self, text: str, fuzzy: bool = True) -> list[Q.Query]:
@@ -198,17 +210,15 @@ class QueryBuilder:
     def _typo_alternatives(self, raw: str, stem: str) -> list[Q.Query]:
         """'competiter' -> competitor: only when the word is unknown, and only the closest words."""
         for word in re.findall(r"[a-z]{3,}", raw.lower()):
-            if self.an.stem(word) != stem or self.reader.doc_frequency("enword", word):
+            if self.an.stem(word) != stem or word in self.vocab:
                 continue
             maxdist = 1 if len(word) <= 5 else 2
-            near = [
-                w for w in self.reader.terms_within("enword", word, maxdist, prefix=1) if w != word
-            ]
-            near.sort(
-                key=lambda w: (
-                    Levenshtein.distance(w, word),
-                    -self.reader.doc_frequency("enword", w),
-                )
+            found = process.extract(
+                word, self._words, scorer=Levenshtein.distance, score_cutoff=maxdist, limit=20
+            )
+            near = sorted(
+                (w for w, _, _ in found if w[0] == word[0]),
+                key=lambda w: (Levenshtein.distance(w, word), -self.vocab[w]),
             )
             stems = {self.an.stem(w) for w in near[:2]} - {stem}
             self.highlight_terms.update(stems)
@@ -233,6 +243,11 @@ class SearchEngine:
         self.ix = open_index(index_dir)  # type: ignore[arg-type]
         self.an = analyzer or default_analyzer()
         self._searcher: Searcher | None = None
+        store = ClauseStore(index_dir)
+        try:
+            self.vocab = load_vocab(store)
+        finally:
+            store.close()
 
     def searcher(self) -> Searcher:
         if self._searcher is None:
@@ -267,7 +282,7 @@ class SearchEngine:
         if kind:
             _add_filter(pq, "kind", kind, "")
         s = self.searcher()
-        qb = QueryBuilder(s, self.an)
+        qb = QueryBuilder(s, self.an, self.vocab)
         flt = qb.filter(pq)
         neg = qb.negative(pq)
         mode = "all"
@@ -296,7 +311,10 @@ class SearchEngine:
         want = offset + limit
         if not collapse:
             r = s.search(q, limit=want, filter=flt, mask=neg)
-            hits = [self._hit(h, h.score) for h in list(r)[offset:want]]
+            # not list(r): list() asks len() for a size hint, and Whoosh then re-runs the query
+            hits = [
+                self._hit(r[i], r[i].score) for i in range(offset, min(want, r.scored_length()))
+            ]
             return SearchResult(
                 total=r.estimated_length() if not r.has_exact_length() else len(r),
                 hits=hits,
@@ -304,7 +322,7 @@ class SearchEngine:
             )
         r = s.search(q, limit=want, filter=flt, mask=neg, collapse="collapse", collapse_limit=1)
         hits = []
-        for h in list(r)[offset:want]:
+        for h in (r[i] for i in range(offset, min(want, r.scored_length()))):
             hit = self._hit(h, h.score)
             hit.variants, hit.documents = self._group_size(s, h["collapse"])
             hits.append(hit)

@@ -159,11 +159,9 @@ export async function loadThemeLabels() {
   return labels;
 }
 
-/** Mark the current page's link in the navigation. */
-export function markNav() {
-  for (const link of document.querySelectorAll("nav.main a")) {
-    if (link.getAttribute("href") === window.location.pathname) {
-      link.setAttribute("aria-current", "page");
-    }
-  }
+/** "English · 中文" for a theme or area, leaving out a placeholder such as "(no English terms)"
+ * that the theme model writes when a theme has no words in that language. */
+export function themeName(en, zh) {
+  const usable = [en, zh].filter((text) => text && !/^\(.*\)$/.test(text));
+  return usable.length ? usable.join(" · ") : en || zh || "";
 }

@@ -2,8 +2,8 @@
 // The URL holds the whole state (?q=&kind=&lang=&source=&theme=&collapse=1&page=), so a search
 // can be shared and the back button walks through searches.
 import {
-  api, badge, baseName, clear, debounce, el, htmlLang, langName, loadThemeLabels, markNav,
-  markedText, say,
+  api, badge, baseName, clear, debounce, el, htmlLang, langName, loadThemeLabels,
+  markedText, say, themeName,
 } from "./common.js";
 
 const PAGE_SIZE = 10;
@@ -219,7 +219,7 @@ async function decorateThemes() {
   for (const node of nodes) {
     const label = labels.get(node.dataset.theme);
     if (!label) continue;
-    const text = `${label.en} · ${label.zh}`;
+    const text = themeName(label.en, label.zh);
     const target = node.querySelector(".facet-label") || node;
     if (node.classList.contains("chip")) target.textContent = `Theme: ${text} ×`;
     else target.textContent = node.classList.contains("theme-link") ? `Theme: ${text}` : text;
@@ -248,7 +248,6 @@ window.addEventListener("popstate", () => {
   run();
 });
 
-markNav();
 if (window.matchMedia("(max-width: 760px)").matches) $("facets-box").open = false;
 syncInputs();
 run();

@@ -32,8 +32,10 @@ OUT = ROOT / "bench" / "out"
 def _scores(truth: list[str], labels: list[int]) -> dict[str, float]:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    return {"ari": round(adjusted_rand_score(truth, labels), 4),
-            "nmi": round(normalized_mutual_info_score(truth, labels), 4)}
+    return {
+        "ari": round(adjusted_rand_score(truth, labels), 4),
+        "nmi": round(normalized_mutual_info_score(truth, labels), 4),
+    }
 
 
 def onet_eval(k_values: list[int | None]) -> dict[str, object]:
@@ -71,14 +73,22 @@ def onet_eval(k_values: list[int | None]) -> dict[str, object]:
             kk = model.k_
             t0 = time.perf_counter()
             base = KMeans(kk, random_state=0, n_init=4).fit_predict(
-                TfidfVectorizer().fit_transform(texts))
+                TfidfVectorizer().fit_transform(texts)
+            )
             base_s = time.perf_counter() - t0
             run = {
-                "k": kk, "k_mode": "given" if k else "auto (silhouette)",
-                "jdsearch": {"iwa": _scores(iwa, model.labels_.tolist()),
-                             "dwa": _scores(dwa, model.labels_.tolist()), "seconds": round(ours_s, 1)},
-                "baseline": {"iwa": _scores(iwa, base.tolist()), "dwa": _scores(dwa, base.tolist()),
-                             "seconds": round(base_s, 1)},
+                "k": kk,
+                "k_mode": "given" if k else "auto (silhouette)",
+                "jdsearch": {
+                    "iwa": _scores(iwa, model.labels_.tolist()),
+                    "dwa": _scores(dwa, model.labels_.tolist()),
+                    "seconds": round(ours_s, 1),
+                },
+                "baseline": {
+                    "iwa": _scores(iwa, base.tolist()),
+                    "dwa": _scores(dwa, base.tolist()),
+                    "seconds": round(base_s, 1),
+                },
             }
             b, o = run["baseline"]["iwa"]["ari"], run["jdsearch"]["iwa"]["ari"]
             run["ari_gain_vs_baseline_iwa"] = round((o - b) / b, 3) if b else None
@@ -101,9 +111,18 @@ def speed_child(corpus_dir: str) -> None:
         themes = c.themes()
         t3 = time.perf_counter()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps({"clauses": c.stats()["clauses"], "ingest_s": round(t1 - t0, 1),
-                          "dupes_s": round(t2 - t1, 1), "themes_s": round(t3 - t2, 1),
-                          "themes": len(themes), "peak_rss_mib": round(rss)}))
+        print(
+            json.dumps(
+                {
+                    "clauses": c.stats()["clauses"],
+                    "ingest_s": round(t1 - t0, 1),
+                    "dupes_s": round(t2 - t1, 1),
+                    "themes_s": round(t3 - t2, 1),
+                    "themes": len(themes),
+                    "peak_rss_mib": round(rss),
+                }
+            )
+        )
 
 
 def main() -> None:
@@ -117,17 +136,31 @@ def main() -> None:
         return
     ks = [None if k == "auto" else int(k) for k in args.k.split(",") if k]
     report: dict[str, object] = {
-        "date": time.strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "python": platform.python_version(),
         "onet": onet_eval(ks),
     }
     for size in [s for s in args.speed.split(",") if s]:
         corpus = OUT / f"corpus-{size}"
         if not corpus.exists():
             n = int(size.lower().replace("k", "000").replace("m", "000000"))
-            subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--clauses",
-                            str(n), "--out", str(corpus)], check=True)
-        r = subprocess.run([sys.executable, __file__, "--child", str(corpus)],
-                           capture_output=True, text=True, check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "generate.py"),
+                    "--clauses",
+                    str(n),
+                    "--out",
+                    str(corpus),
+                ],
+                check=True,
+            )
+        r = subprocess.run(
+            [sys.executable, __file__, "--child", str(corpus)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         report[f"speed_{size}"] = json.loads(r.stdout.strip().splitlines()[-1])
         print(size, report[f"speed_{size}"])
     OUT.mkdir(parents=True, exist_ok=True)

@@ -218,6 +218,7 @@ class DuplicateFinder:
         self._near_pairs(reps, keys, edges)
         if self.cross_lingual:
             self._cross_lingual_pairs(reps, edges)
+        self.edges_ = edges
         self.groups_ = self._group(edges)
         return self
 

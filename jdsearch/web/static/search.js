@@ -127,7 +127,7 @@ function addExpander(item, actions, hit) {
   const docs = hit.documents > 1 ? ` in ${hit.documents} documents` : "";
   const button = el("button", {
     type: "button", class: "expander", "aria-expanded": "false", "aria-controls": panelId,
-  }, `+${hit.variants - 1} variants${docs}`);
+  }, `+${hit.variants - 1} variant${hit.variants > 2 ? "s" : ""}${docs}`);
   const panel = el("ul", { id: panelId, class: "variants", hidden: true });
   button.addEventListener("click", async () => {
     const open = button.getAttribute("aria-expanded") === "true";

@@ -74,7 +74,7 @@ function chartData() {
         themeName(theme.label_en, theme.label_zh));
       for (const g of theme.groups) {
         add(`g:${g.group_id}:${theme.theme_id}`, `t:${theme.theme_id}`,
-          shorten(g.canonical.text, 28), g.size, shorten(g.canonical.text, 120));
+          shorten(g.canonical.text, 18), g.size, shorten(g.canonical.text, 120));
       }
       if (theme.other_size) {
         const more = theme.groups_total - theme.groups.length;
@@ -103,7 +103,6 @@ function renderChart() {
   if (state.chart === "treemap") trace.tiling = { packing: "squarify" };
   const layout = {
     margin: { t: 10, l: 4, r: 4, b: 4 }, font: { family: FONT, size: 13 },
-    uniformtext: { minsize: 9, mode: "hide" },
     paper_bgcolor: "#ffffff",
   };
   const config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["toImage"] };

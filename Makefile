@@ -16,8 +16,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	$(BIN)/jdsearch ingest corpus/ --index $(INDEX)
-	$(BIN)/jdsearch clauses --index $(INDEX) --kind duty --lang zh-Hant | head -n 20
-	$(BIN)/jdsearch clauses --index $(INDEX) --kind requirement --json | head -n 24
+	$(BIN)/jdsearch clauses --index $(INDEX) --kind duty --lang zh-Hant | head -n 12
+	$(BIN)/jdsearch search 客戶檔案 --index $(INDEX) --limit 5
+	$(BIN)/jdsearch search '"customer files"' --index $(INDEX) --limit 3 --json | head -n 20
+	$(BIN)/jdsearch dupes --index $(INDEX) | tail -n 12
+	$(BIN)/jdsearch themes --index $(INDEX) | head -n 30
+	$(BIN)/jdsearch export --index $(INDEX) --format skos -o $(INDEX)/taxonomy.ttl
+	$(BIN)/jdsearch export --index $(INDEX) --format md | head -n 20
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -402,5 +402,22 @@ def export(index_dir: Path, fmt: str, output: Path | None, k: int | None) -> Non
     err.print(f"wrote {output}")
 
 
+@main.command()
+@_index_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on (loopback by default; others are warned about).",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+def serve(index_dir: Path, host: str, port: int) -> None:
+    """Serve the web app and HTTP API (search, duplicate viewer, theme map, downloads)."""
+    from jdsearch.web.app import serve as run_server
+
+    Corpus(index_dir).stats()  # a clear error now rather than a broken page later
+    run_server(str(index_dir), host=host, port=port)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -240,6 +240,8 @@ class DuplicateFinder:
         sig = minhash_signatures(rep_keys, self.num_perm, self.ngram, self.random_state)
         for x, y in lsh_candidates(sig, self.bands):
             a, b = reps[x], reps[y]
+            if (self.clauses_[a].lang == EN) != (self.clauses_[b].lang == EN):
+                continue  # English vs Chinese is the cross-lingual stage's business
             self.pairs_verified_ += 1
             english = self.clauses_[a].lang == EN and self.clauses_[b].lang == EN
             score = text_similarity(keys[a], keys[b], english)

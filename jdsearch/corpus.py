@@ -9,7 +9,7 @@ from pathlib import Path
 
 from jdsearch import index as search_index
 from jdsearch.analysis import decode_groups
-from jdsearch.dupes import DuplicateFinder, Group, Member, near_duplicates_of
+from jdsearch.dupes import DuplicateFinder, Group, Member, near_duplicates_of, update_groups
 from jdsearch.ingest import IngestReport, Parser, ProgressFn, ingest
 from jdsearch.normalize import LANGS
 from jdsearch.search import SearchEngine, SearchResult
@@ -50,6 +50,8 @@ class Corpus:
         try:
             parser = Parser(text_column=text_column, boilerplate=boilerplate)
             report = ingest(store, [str(p) for p in paths], parser=parser, progress=progress)
+            if report.removed_docs or report.added_docs:
+                _refresh_groups(store, report.added_docs)
             search_index.update(store, report.removed_docs, report.added_docs)
             return report
         finally:
@@ -197,7 +199,7 @@ class Corpus:
     ) -> tuple[list[Theme], list[Area]]:
         store = self._store()
         try:
-            if store.get_meta("dupes_state") is None:
+            if not store.get_meta("dupes_state"):
                 store.close()
                 self.dupes()
                 store = self._store()
@@ -251,6 +253,25 @@ def _load_themes(store: ClauseStore) -> tuple[list[Theme], list[Area]]:
         )
         themes.append(Theme(**t))
     return themes, [Area(**a) for a in model["areas"]]
+
+
+INCREMENTAL_LIMIT = 0.1  # above this share of new clauses, recompute groups from scratch
+
+
+def _refresh_groups(store: ClauseStore, added_docs: set[str]) -> None:
+    """Keep stored duplicate groups current after an ingest: incrementally when the change is
+    small (new clauses matched against existing groups), else mark them for recomputation."""
+    state = store.get_meta("dupes_state")
+    if not state:
+        return
+    _fingerprint, threshold, cross_lingual = state.rsplit(":", 2)
+    clauses = list(store.clauses())
+    new_ids = {c.clause_id for c in clauses if c.doc_id in added_docs}
+    if len(new_ids) > INCREMENTAL_LIMIT * max(len(clauses), 1):
+        store.set_meta("dupes_state", "")
+        return
+    rows = update_groups(store.group_rows(), clauses, new_ids, float(threshold))
+    store.save_groups(rows, f"{store.fingerprint()}:{threshold}:{cross_lingual}")
 
 
 def _group_rows(groups: list[Group]) -> list[tuple[str, str, str, float, str, int]]:

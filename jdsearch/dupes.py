@@ -409,3 +409,89 @@ def near_duplicates_of(
                 out[i] = s
     ranked = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return [(pool[i], round(s, 1), relation(probe, pool[i], key, keys[i])) for i, s in ranked]
+
+
+# --------------------------------------------------------------------------- incremental
+GroupRow = tuple[str, str, str, float, str, int]
+
+
+def update_groups(
+    rows: Sequence[GroupRow], clauses: Sequence[Clause], new_ids: set[str], threshold: float
+) -> list[GroupRow]:
+    """Stored groups brought up to date after an ingest, without recomputing them all.
+
+    Rows of clauses that no longer exist are dropped (a group losing its canonical promotes its
+    closest member); each new clause joins the group of the best-matching canonical, or pairs
+    with the best-matching ungrouped clause, when it passes the same verification. New
+    clauses are compared monolingually here; a full ``dupes`` run adds cross-lingual links.
+    """
+    from rapidfuzz import process
+
+    by_id = {c.clause_id: c for c in clauses}
+    groups: dict[str, list[list[object]]] = defaultdict(list)
+    for cid, gid, canon, sim, rel, _rank in rows:
+        if cid in by_id and cid not in new_ids:
+            groups[gid].append([cid, canon, sim, rel])
+    for members in groups.values():
+        _repair_canonical(members, by_id)
+    canon_keys = {g: match_key(by_id[str(m[0][1])].text) for g, m in groups.items() if len(m) > 1}
+    grouped = {str(m[0]) for ms in groups.values() for m in ms}
+    loose = [c for c in clauses if c.clause_id not in grouped and c.clause_id not in new_ids]
+    loose_keys = [match_key(c.text) for c in loose]
+    gids, gkeys = list(canon_keys), list(canon_keys.values())
+    for cid in sorted(new_ids & by_id.keys()):
+        c, key = by_id[cid], match_key(by_id[cid].text)
+        english = c.lang == EN
+        best = process.extractOne(key, gkeys, scorer=fuzz.ratio, score_cutoff=threshold - 10)
+        if best and _accept(c, by_id[str(groups[gids[best[2]]][0][1])], key, best[0], threshold):
+            g = gids[best[2]]
+            canon = by_id[str(groups[g][0][1])]
+            s = text_similarity(best[0], key, english)
+            groups[g].append([cid, canon.clause_id, round(s, 1), relation(canon, c, best[0], key)])
+            continue
+        best = process.extractOne(key, loose_keys, scorer=fuzz.ratio, score_cutoff=threshold - 10)
+        if best and _accept(c, loose[best[2]], key, best[0], threshold):
+            other = loose[best[2]]
+            gid = hashlib.sha1(other.clause_id.encode()).hexdigest()[:12]
+            s = text_similarity(best[0], key, english)
+            groups[gid] = [
+                [other.clause_id, other.clause_id, 100.0, "canonical"],
+                [cid, other.clause_id, round(s, 1), relation(other, c, best[0], key)],
+            ]
+            gids.append(gid)
+            gkeys.append(best[0])
+            loose_keys[best[2]] = ""  # now grouped
+    return [
+        (str(m[0]), gid, str(m[1]), float(m[2]), str(m[3]), rank)  # type: ignore[arg-type]
+        for gid, members in groups.items()
+        if len(members) > 1
+        for rank, m in enumerate(members)
+    ]
+
+
+def _accept(new: Clause, old: Clause, key: str, old_key: str, threshold: float) -> bool:
+    if (new.lang == EN) != (old.lang == EN) or not old_key:
+        return False
+    s = text_similarity(old_key, key, new.lang == EN)
+    return s >= required_score(threshold, old_key, key)
+
+
+def _repair_canonical(members: list[list[object]], by_id: dict[str, Clause]) -> None:
+    """If the canonical is gone, the member closest to it becomes canonical (first in list)."""
+    alive = {str(m[0]) for m in members}
+    canon = str(members[0][1]) if members else ""
+    if canon in alive:
+        members.sort(key=lambda m: m[0] != canon)
+        return
+    members.sort(key=lambda m: -float(m[2]))  # type: ignore[arg-type]
+    new = by_id[str(members[0][0])]
+    new_key = match_key(new.text)
+    for m in members:
+        c = by_id[str(m[0])]
+        m[1] = new.clause_id
+        if c.clause_id == new.clause_id:
+            m[2], m[3] = 100.0, "canonical"
+        else:
+            key = match_key(c.text)
+            m[2] = round(text_similarity(new_key, key, c.lang == EN), 1)
+            m[3] = relation(new, c, new_key, key)

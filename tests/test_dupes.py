@@ -231,3 +231,37 @@ def test_bad_threshold(sample_index: Corpus, tmp_path: Path):
         timeout=60,
     )
     assert r.returncode == 1 and "Traceback" not in r.stderr
+
+
+def test_new_clauses_join_existing_groups_incrementally(tmp_path, monkeypatch):
+    import shutil
+
+    from tests.conftest import CORPUS
+
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    corpus = Corpus(tmp_path / "idx")
+    corpus.ingest([docs])
+    before = corpus.dupes(cross_lingual=False)
+    (docs / "new.txt").write_text(
+        "崗位職責\n1、負責對經銷商的銷售跟蹤,協助經銷商提昇終端銷量。\n2、定期檢查倉庫的消防設施。\n",
+        "utf-8",
+    )
+    corpus.ingest([docs])
+
+    def no_full_run(*args, **kwargs):
+        raise AssertionError("groups were recomputed from scratch")
+
+    monkeypatch.setattr(DuplicateFinder, "fit", no_full_run)
+    after = corpus.dupes(cross_lingual=False)
+    by_id = {c.clause_id: c for c in corpus.clauses()}
+    new = next(c for c in by_id.values() if c.text.startswith("負責對經銷商的銷售跟蹤"))
+    group = next(g for g in after if new.clause_id in {m.clause_id for m in g.members})
+    texts = {by_id[m.clause_id].text for m in group.members}
+    assert "负责对经销商的销售跟踪，协助经销商提高终端销量。" in texts
+    member = next(m for m in group.members if m.clause_id == new.clause_id)
+    assert member.relation == "cross-script" and member.similarity >= 85
+    assert len(after) == len(before)  # the unrelated new clause formed no group
+    hits = corpus.search("經銷商 銷售跟蹤", collapse=True, limit=20).hits
+    top = next(h for h in hits if h.group == group.group_id)
+    assert top.variants == len(group.members)

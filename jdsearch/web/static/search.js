@@ -91,13 +91,13 @@ async function run() {
 
 function render(data) {
   document.title = `${state.q || "Filters"} · jdsearch`;
-  const unit = state.collapse ? "distinct clauses" : "clauses";
+  const folded = state.collapse ? ", near-duplicates folded together" : "";
   const note = data.mode === "any" ? " — no clause had every word; showing clauses with any" : "";
-  say(statusLine, `${data.total} matching ${unit}${note}`);
+  say(statusLine, `${data.total} matching clauses${folded}${note}`);
   clear(results);
   results.start = data.offset + 1;
   for (const hit of data.hits) results.append(renderHit(hit));
-  renderPager(data.total);
+  renderPager(data.total, data.hits.length);
   renderFacets(data.facets || {});
   decorateThemes();
 }
@@ -160,15 +160,18 @@ async function loadVariants(panel, hit) {
   }
 }
 
-function renderPager(total) {
+function renderPager(total, shown) {
   clear(pager);
-  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  if (pages <= 1) return;
+  // folded hits are fewer than the clauses counted in total: a short page is the last one
+  const last = state.page >= Math.ceil(total / PAGE_SIZE) || shown < PAGE_SIZE;
+  if (state.page <= 1 && last) return;
+  const pages = Math.max(state.page, Math.ceil(total / PAGE_SIZE));
   const prev = el("button", { type: "button", disabled: state.page <= 1 }, "← Previous");
-  const next = el("button", { type: "button", disabled: state.page >= pages }, "Next →");
+  const next = el("button", { type: "button", disabled: last }, "Next →");
   prev.addEventListener("click", () => goPage(state.page - 1));
   next.addEventListener("click", () => goPage(state.page + 1));
-  pager.append(prev, el("span", { class: "page-of" }, `Page ${state.page} of ${pages}`), next);
+  const of = state.collapse ? "" : ` of ${pages}`;
+  pager.append(prev, el("span", { class: "page-of" }, `Page ${state.page}${of}`), next);
 }
 
 function goPage(page) {

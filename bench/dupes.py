@@ -15,19 +15,14 @@ import argparse
 import json
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
-
-
-def _rss_mib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import OUT, peak_rss_mib, synthetic_corpus
 
 
 def _load(clauses_file: str):  # type: ignore[no-untyped-def]
@@ -55,7 +50,7 @@ def run_jdsearch(clauses_file: str, threshold: float, cross_lingual: bool) -> di
         "groups": len(f.groups_),
         "pairs_verified": f.pairs_verified_,
         "pairs_accepted": len(pairs),
-        "peak_rss_mib": _rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
         "edges": pairs,
     }
 
@@ -86,7 +81,7 @@ def run_bruteforce(clauses_file: str, threshold: float) -> dict[str, object]:
     return {
         "seconds": round(time.perf_counter() - t0, 1),
         "pairs": len(truth),
-        "peak_rss_mib": _rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
         "edges": truth,
     }
 
@@ -116,7 +111,7 @@ def run_datasketch(clauses_file: str, threshold: float) -> dict[str, object]:
     return {
         "seconds": round(time.perf_counter() - t0, 1),
         "candidates": len(candidates),
-        "peak_rss_mib": _rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
         "edges": sorted(list(p) for p in candidates),
     }
 
@@ -138,20 +133,7 @@ def _recall(found: list[list[int]], truth: list[list[int]]) -> float:
 
 
 def bench_size(size: str, threshold: float, sample: int) -> dict[str, object]:
-    corpus_dir = OUT / f"corpus-{size}"
-    if not corpus_dir.exists():
-        n = int(size.lower().replace("k", "000").replace("m", "000000"))
-        subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "generate.py"),
-                "--clauses",
-                str(n),
-                "--out",
-                str(corpus_dir),
-            ],
-            check=True,
-        )
+    corpus_dir = synthetic_corpus(size)
     from jdsearch import Corpus
 
     result: dict[str, object] = {}

@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -27,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import OUT, ROOT, peak_rss_mib, synthetic_corpus
 
 # query -> substrings (original text, lowercased) of which any makes a clause relevant
 JUDGED: dict[str, list[str]] = {
@@ -206,10 +205,6 @@ def make_queries(texts: list[str], n: int, seed: int = 0) -> dict[str, list[str]
     }
 
 
-def _rss_mib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-
-
 def _du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -233,7 +228,7 @@ def child(system: str, workdir: str, texts_file: str, queries_file: str) -> None
                 {
                     "seconds": round(secs, 1),
                     "mb_per_s": round(mb / secs, 2),
-                    "peak_rss_mib": _rss_mib(),
+                    "peak_rss_mib": peak_rss_mib(),
                 }
             )
         )
@@ -278,7 +273,7 @@ def child(system: str, workdir: str, texts_file: str, queries_file: str) -> None
                 "index_s": round(build_s, 1),
                 "clauses_per_s": round(len(texts) / build_s),
                 "index_mib": round(size / 2**20, 1),
-                "peak_rss_mib": _rss_mib(),
+                "peak_rss_mib": peak_rss_mib(),
                 "latency": latency,
                 "query_errors": errors,
             }
@@ -287,20 +282,7 @@ def child(system: str, workdir: str, texts_file: str, queries_file: str) -> None
 
 
 def speed(size: str, n_queries: int) -> dict[str, object]:
-    corpus_dir = OUT / f"corpus-{size}"
-    if not corpus_dir.exists():
-        n = int(size.lower().replace("k", "000").replace("m", "000000"))
-        subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "generate.py"),
-                "--clauses",
-                str(n),
-                "--out",
-                str(corpus_dir),
-            ],
-            check=True,
-        )
+    corpus_dir = synthetic_corpus(size)
     from jdsearch import Corpus
 
     work = Path(tempfile.mkdtemp(prefix=f"search-{size}-"))

@@ -17,16 +17,16 @@ import argparse
 import csv
 import json
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import OUT, ROOT, peak_rss_mib, synthetic_corpus
+
 ONET = ROOT.parent / "shared" / "data" / "onet" / "tasks_single_dwa_dev.tsv"
-OUT = ROOT / "bench" / "out"
 
 
 def _scores(truth: list[str], labels: list[int]) -> dict[str, float]:
@@ -110,7 +110,7 @@ def speed_child(corpus_dir: str) -> None:
         t2 = time.perf_counter()
         themes = c.themes()
         t3 = time.perf_counter()
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = peak_rss_mib()
         print(
             json.dumps(
                 {
@@ -141,20 +141,7 @@ def main() -> None:
         "onet": onet_eval(ks),
     }
     for size in [s for s in args.speed.split(",") if s]:
-        corpus = OUT / f"corpus-{size}"
-        if not corpus.exists():
-            n = int(size.lower().replace("k", "000").replace("m", "000000"))
-            subprocess.run(
-                [
-                    sys.executable,
-                    str(ROOT / "bench" / "generate.py"),
-                    "--clauses",
-                    str(n),
-                    "--out",
-                    str(corpus),
-                ],
-                check=True,
-            )
+        corpus = synthetic_corpus(size)
         r = subprocess.run(
             [sys.executable, __file__, "--child", str(corpus)],
             capture_output=True,

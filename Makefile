@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 INDEX  ?= index
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test serve lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+serve: $(VENV)/.installed
+	@test -f $(INDEX)/clauses.sqlite || $(BIN)/jdsearch ingest corpus/ --index $(INDEX)
+	$(BIN)/jdsearch serve --index $(INDEX)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -204,9 +204,7 @@ class Corpus:
                 self.dupes()
                 store = self._store()
             base = f"{store.fingerprint()}:{store.get_meta('dupes_state')}"
-            current = store.get_meta("themes_state") or ""
-            stale = not current.startswith(base + ":")
-            if recompute or stale or (k is not None and current != f"{base}:{k}"):
+            if recompute or store.get_meta("themes_state") != f"{base}:{k}":
                 self._compute_themes(store, k, f"{base}:{k}")
             return _load_themes(store)
         finally:
@@ -215,7 +213,13 @@ class Corpus:
     def _compute_themes(self, store: ClauseStore, k: int | None, state: str) -> None:
         clauses = list(store.clauses())
         groups = group_map(store.group_rows())
-        result = build_themes(clauses, groups, lambda cs: feature_tokens(store, cs), k=k)
+        result = build_themes(
+            clauses,
+            groups,
+            lambda cs: feature_tokens(store, cs),
+            k=k,
+            describe=lambda cs: chinese_words(store, cs),
+        )
         model = {
             "themes": [{**asdict(t), "members": []} for t in result.themes],
             "areas": [asdict(a) for a in result.areas],
@@ -226,16 +230,27 @@ class Corpus:
 
 
 def feature_tokens(store: ClauseStore, clauses: list[Clause]) -> list[list[str]]:
-    """Analyser terms (cached, tokenised once) plus cross-lingual concept tokens."""
+    """Cross-lingual concept tokens (so English and Chinese share one space), plus the Chinese
+    words that have no concept. Built from the cached analyser tokens: jieba runs once."""
     from jdsearch.concepts import default_mapper
 
     mapper = default_mapper()
     tokens = search_index.ensure_tokens(store, clauses)
     out = []
     for c in clauses:
-        terms = [t for g in decode_groups(tokens[c.clause_id][0]) for t in g]
-        out.append(terms + [CONCEPT + x for x in mapper.concepts(c.text)])
+        coarse = [g[0] for g in decode_groups(tokens[c.clause_id][0])]
+        concepts = mapper.concepts_from_terms(coarse)
+        native = [t for t in coarse if not t.isascii() and t not in mapper.zh_concept]
+        out.append([CONCEPT + x for x in concepts] + native)
     return out
+
+
+def chinese_words(store: ClauseStore, clauses: list[Clause]) -> list[list[str]]:
+    """Coarse Chinese words of each clause, for readable Chinese theme labels."""
+    tokens = search_index.ensure_tokens(store, clauses)
+    return [
+        [g[0] for g in decode_groups(tokens[c.clause_id][0]) if not g[0].isascii()] for c in clauses
+    ]
 
 
 def _load_themes(store: ClauseStore) -> tuple[list[Theme], list[Area]]:

@@ -19,6 +19,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -124,7 +125,7 @@ class ThemeModel:
         if self.k_range:
             lo, hi = self.k_range
         else:
-            root = math.sqrt(n)
+            root = math.sqrt(n / 2)  # the usual rule of thumb, searched from half to double
             lo, hi = max(2, int(root / 2)), max(3, int(root * 2))
         hi = min(hi, n - 1)
         lo = min(lo, hi)
@@ -210,7 +211,9 @@ def label_terms(
     English terms are stems; ``surface`` maps each to its commonest word form for display.
     """
     surface = surface or {}
-    en = [t[1:] for t, _ in scored if t.startswith(CONCEPT)]
+    curated = _curated_concepts()
+    en = [t[1:] for t, _ in scored if t.startswith(CONCEPT) and t[1:] in curated]
+    en += [t[1:] for t, _ in scored if t.startswith(CONCEPT)]
     en += [t for t, _ in scored if not t.startswith(CONCEPT) and t.isascii() and t.isalpha()]
     en = list(dict.fromkeys(surface.get(t, t) for t in en if len(t) > 2))
     zh = [t for t, _ in scored if _HAN.search(t) and len(t) >= 2]
@@ -246,6 +249,14 @@ class ThemeResult:
     params: dict[str, object] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=1)
+def _curated_concepts() -> frozenset[str]:
+    """Concept names from the curated glossary: preferred in English labels over CEDICT glosses."""
+    from jdsearch.concepts import default_mapper
+
+    return frozenset(default_mapper().zh_concept.values())
+
+
 def surface_forms(clauses: Sequence[Clause]) -> dict[str, str]:
     """stem -> the commonest English word with that stem in the corpus (for readable labels)."""
     from jdsearch.analysis import default_analyzer
@@ -267,13 +278,21 @@ def build_themes(
     k: int | None = None,
     n_areas: int | None = None,
     random_state: int = 0,
+    describe: Tokenize | None = None,
 ) -> ThemeResult:
     """Theme every duty and requirement clause.
 
     ``groups`` maps a canonical clause id to its group's member ids; ``tokenize`` returns the
-    feature tokens (analyser terms + concept tokens) of a batch of clauses.
+    feature tokens clustered on; ``describe`` optional extra tokens used only to label themes.
     """
     by_id = {c.clause_id: c for c in clauses}
+    # a group member follows its canonical only within one kind: a requirement that duplicates
+    # a duty's wording still belongs with the requirements
+    groups = {
+        canon: [m for m in ms if m in by_id and by_id[m].kind == by_id[canon].kind]
+        for canon, ms in groups.items()
+        if canon in by_id
+    }
     member_of = {m: canon for canon, ms in groups.items() for m in ms}
     themes: list[Theme] = []
     areas: list[Area] = []
@@ -290,6 +309,8 @@ def build_themes(
             continue
         docs = tokenize(units)
         model = ThemeModel(k, random_state=random_state).fit(docs)
+        if describe is not None:  # represent with the clustering tokens plus readable words
+            docs = [d + extra for d, extra in zip(docs, describe(units), strict=True)]
         params[f"{kind}_k"] = model.k_
         params[f"{kind}_silhouettes"] = getattr(model, "silhouettes_", {})
         kind_themes = _represent(model, units, docs, groups, by_id, prefix, kind, surface)

@@ -18,9 +18,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    parser.add_argument(
+        "--search-cache", type=int, default=1024, help="search answers kept (0: no cache)"
+    )
     args = parser.parse_args(argv)
     try:
-        serve(args.index, host=args.host, port=args.port, access_log=not args.no_access_log)
+        serve(
+            args.index,
+            host=args.host,
+            port=args.port,
+            access_log=not args.no_access_log,
+            search_cache=args.search_cache,
+        )
     except JdsearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

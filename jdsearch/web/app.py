@@ -20,7 +20,9 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -83,12 +85,14 @@ def create_app(
     *,
     cors_origins: Sequence[str] | None = None,
     allowed_hosts: Sequence[str] | None = None,
+    search_cache: int = 1024,
 ) -> FastAPI:
     """The ASGI app for one index directory.
 
     ``cors_origins``: origins allowed to call the API from other sites (none by default: the
     pages are same-origin). ``allowed_hosts``: Host headers accepted (``serve`` passes the
     loopback names when bound to loopback, which defeats DNS-rebinding attacks).
+    ``search_cache``: search answers kept until the index changes (0: none).
     """
     app = FastAPI(
         title="jdsearch",
@@ -97,11 +101,12 @@ def create_app(
         docs_url=None,  # /docs is our own page: Swagger UI would load its code from a CDN
         redoc_url=None,
     )
-    app.state.index = IndexState(index_dir)
+    app.state.index = IndexState(index_dir, search_cache=search_cache)
     app.state.assets = Assets()
     _add_error_handlers(app)
     _add_api_routes(app)
     _add_page_routes(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"])
@@ -109,6 +114,21 @@ def create_app(
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI description without FastAPI's 422 responses: bad parameters are 400 here."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        for path in schema["paths"].values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def _version() -> str:
@@ -219,7 +239,7 @@ def health(request: Request) -> JSONResponse:
     return _json({"status": "ok", "documents": counts["documents"], "clauses": counts["clauses"]})
 
 
-def search(
+async def search(
     request: Request,
     q: Annotated[str, Query(max_length=MAX_QUERY, description="Query (jdsearch syntax).")] = "",
     kind: Annotated[str, Query(max_length=20, description="duty, requirement or other")] = "",
@@ -230,25 +250,38 @@ def search(
     facets: Annotated[bool, Query(description="Count kind/lang/theme/source")] = True,
     limit: Limit = 10,
     offset: Offset = 0,
-) -> JSONResponse:
+) -> Response:
     """Ranked clauses, each the ``jdsearch search --json`` hit object (``spans`` are offsets
     into the original ``text``), plus the total and facet counts. Filters may also be written
     in ``q`` (``lang:zh-Hant theme:t3``)."""
     query = build_query(q, {"kind": kind, "lang": lang, "source": source, "theme": theme})
-    result = _state(request).search(
-        query, limit=limit, offset=offset, collapse=collapse, facets=facets
-    )
+    st = _state(request)
+    key = (st.require(), query, limit, offset, collapse, facets)
+    body = st.responses.get(key)
+    if body is None:  # search in a worker thread: Whoosh blocks; a cached answer does not
+        body = await run_in_threadpool(
+            _search_body, st, query, limit=limit, offset=offset, collapse=collapse, facets=facets
+        )
+        st.responses.put(key, body)
+        cached = "miss"
+    else:
+        cached = "hit"
+    return Response(body, media_type="application/json", headers={"X-Cache": cached})
+
+
+def _search_body(st: IndexState, query: str, **kwargs: Any) -> bytes:
+    result = st.search(query, **kwargs)
     return _json(
         {
             "query": query,
-            "total": exact_total(result.total, result.facets, collapse),
+            "total": exact_total(result.total, result.facets, kwargs["collapse"]),
             "mode": result.mode,
-            "limit": limit,
-            "offset": offset,
+            "limit": kwargs["limit"],
+            "offset": kwargs["offset"],
             "hits": [hit_json(h) for h in result.hits],
             "facets": result.facets,
         }
-    )
+    ).body
 
 
 def exact_total(total: int, facet_counts: dict[str, dict[str, int]], collapse: bool) -> int:
@@ -420,6 +453,7 @@ def serve(
     port: int = 8000,
     *,
     access_log: bool = True,
+    search_cache: int = 1024,
 ) -> None:
     """Run the app with uvicorn until interrupted.
 
@@ -438,9 +472,11 @@ def serve(
             file=sys.stderr,
         )
     origins = [o.strip() for o in os.environ.get("JDSEARCH_CORS_ORIGINS", "").split(",")]
+    bound = f"[{host}]" if ":" in host else host
     app = create_app(
         index_dir,
         cors_origins=[o for o in origins if o] or None,
-        allowed_hosts=[*LOOPBACK_NAMES, f"[{host}]" if ":" in host else host] if loopback else None,
+        allowed_hosts=[*LOOPBACK_NAMES, bound] if loopback else None,
+        search_cache=search_cache,
     )
     uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,12 +62,44 @@ class ThemeData:
         return data
 
 
+class ResponseCache:
+    """A small LRU of rendered responses, keyed on the index version and the request.
+
+    Whoosh scores in pure Python: a common word on a 100k-clause index costs tens to hundreds
+    of milliseconds, and the facet counts visit every match. People repeat searches (the
+    instant box re-sends a query after a correction, paging and the back button revisit one),
+    so answers are kept until the index changes; ``size=0`` turns this off.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: bytes) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 class IndexState:
     """One index directory as the web app sees it (thread-safe; one instance per app)."""
 
-    def __init__(self, index_dir: str | Path) -> None:
+    def __init__(self, index_dir: str | Path, *, search_cache: int = 1024) -> None:
         self.index_dir = Path(index_dir)
         self.corpus = Corpus(self.index_dir)
+        self.responses = ResponseCache(search_cache)
         self._engine: SearchEngine | None = None
         self._engine_sig: Signature | None = None
         self._search_lock = threading.Lock()

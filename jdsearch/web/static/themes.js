@@ -6,7 +6,7 @@ import {
 } from "./common.js";
 
 const MEMBERS_PAGE = 50;
-const GROUPS_SHOWN = 12;
+const GROUPS_SHOWN = 30;
 const FONT = 'system-ui, "Noto Sans CJK SC", "Noto Sans CJK TC", "PingFang SC", "Microsoft YaHei", sans-serif';
 const $ = (id) => document.getElementById(id);
 const statusLine = $("status");
@@ -102,7 +102,7 @@ function renderChart() {
   };
   if (state.chart === "treemap") trace.tiling = { packing: "squarify" };
   const layout = {
-    margin: { t: 10, l: 4, r: 4, b: 4 }, font: { family: FONT, size: 13 },
+    margin: { t: 28, l: 4, r: 4, b: 4 }, font: { family: FONT, size: 13 },
     paper_bgcolor: "#ffffff",
   };
   const config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["toImage"] };

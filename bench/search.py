@@ -13,17 +13,21 @@ the query's concept in any script or wording (客户档案 / 客戶檔案, 信�
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
+import math
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -173,35 +177,46 @@ def relevance() -> dict[str, object]:
 
 
 # --------------------------------------------------------------------------- speed
+def _han(w: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in w)
+
+
 def make_queries(texts: list[str], n: int, seed: int = 0) -> dict[str, list[str]]:
-    """Single terms, two-term, phrases and cross-script queries drawn from the corpus."""
+    """A mixed set drawn from the corpus, n/4 per class: simplified Chinese, the traditional
+    spelling of simplified words (cross-script), English, and quoted phrases (adjacent words
+    of a clause, Chinese or English). The Chinese and English classes are half one-term and
+    half two-term queries."""
     import jieba
     import opencc
 
     rng = random.Random(seed)
     sample = rng.sample(texts, min(len(texts), 3000))
-    words: list[str] = []
+    counts: Counter[str] = Counter()
     pairs: list[tuple[str, str]] = []
     for t in sample:
         ws = [w for w in jieba.lcut(t) if len(w) >= 2 and w.isalnum()]
-        words += ws
-        pairs += list(itertools.pairwise(ws))
-    common = [
-        w
-        for w, _ in sorted(
-            ((w, words.count(w)) for w in set(words[:20000])), key=lambda kv: -kv[1]
-        )[:400]
-    ]
-    s2t = opencc.OpenCC("s2t")
-    per = max(1, n // 4)
+        counts.update(ws)
+        pairs += [(a, b) for a, b in itertools.pairwise(ws) if _han(a) == _han(b)]
+    s2t, t2s = opencc.OpenCC("s2t"), opencc.OpenCC("t2s")
+    zh = [w for w, _ in counts.most_common() if _han(w) and t2s.convert(w) == w][:400]
+    en = [w.lower() for w, _ in counts.most_common() if w.isascii() and w.isalpha()][:300]
+    en = list(dict.fromkeys(en))
+    hant = [s2t.convert(w) for w in zh if s2t.convert(w) != w]
+    per = max(2, n // 4)
+
+    def mix(words: list[str]) -> list[str]:
+        singles = rng.sample(words, min(per // 2, len(words)))
+        twos = [f"{a} {b}" for a, b in (rng.sample(words, 2) for _ in range(per - len(singles)))]
+        return singles + twos
+
     return {
-        "single": rng.sample(common, min(per, len(common))),
-        "two-term": [
-            f"{a} {b}"
-            for a, b in rng.sample(list(itertools.pairwise(common)), min(per, len(common) - 1))
+        "zh-Hans": mix(zh),
+        "zh-Hant": mix(hant),
+        "en": mix(en),
+        "phrase": [
+            f'"{a}{b}"' if _han(a) else f'"{a} {b}"'
+            for a, b in rng.sample(pairs, min(per, len(pairs)))
         ],
-        "phrase": [f'"{a}{b}"' for a, b in rng.sample(pairs, min(per, len(pairs)))],
-        "cross-script": [s2t.convert(w) for w in rng.sample(common, min(per, len(common)))],
     }
 
 
@@ -209,16 +224,41 @@ def _du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and its finished children (the indexers' worker pools)."""
+    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _percentiles(ms: list[float]) -> dict[str, float]:
+    ms = sorted(ms)
+    return {
+        "p50_ms": round(statistics.median(ms), 2),
+        "p95_ms": round(ms[min(len(ms) - 1, math.ceil(len(ms) * 0.95) - 1)], 2),
+        "p99_ms": round(ms[min(len(ms) - 1, math.ceil(len(ms) * 0.99) - 1)], 2),
+        "mean_ms": round(statistics.fmean(ms), 2),
+        "n": len(ms),
+    }
+
+
+def _jdsearch_cold(workdir: str) -> None:
+    """Forget the token cache that the ingest filled, so the build tokenises like the peers."""
+    import sqlite3
+
+    db = sqlite3.connect(Path(workdir) / "clauses.sqlite")
+    db.executescript("DROP TABLE IF EXISTS tokens; DROP TABLE IF EXISTS vocab; VACUUM;")
+    db.close()
+
+
 def child(system: str, workdir: str, texts_file: str, queries_file: str) -> None:
     """One system: build, then time every query; prints one JSON line."""
     texts = json.loads(Path(texts_file).read_text("utf-8"))
     queries = json.loads(Path(queries_file).read_text("utf-8"))
-    t0 = time.perf_counter()
     if system == "jieba-floor":
         import jieba
 
         jieba.initialize()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu_s()
         for t in texts:
             jieba.lcut(t)
         secs = time.perf_counter() - t0
@@ -227,30 +267,45 @@ def child(system: str, workdir: str, texts_file: str, queries_file: str) -> None
             json.dumps(
                 {
                     "seconds": round(secs, 1),
+                    "cpu_s": round(_cpu_s() - c0, 1),
                     "mb_per_s": round(mb / secs, 2),
+                    "clauses_per_s": round(len(texts) / secs),
                     "peak_rss_mib": peak_rss_mib(),
                 }
             )
         )
         return
+    extra: dict[str, object] = {}
     if system == "jdsearch":
         from jdsearch import Corpus
 
-        Corpus(workdir).reindex()
-        build_s = time.perf_counter() - t0
+        _jdsearch_cold(workdir)
+        t0, c0 = time.perf_counter(), _cpu_s()
+        Corpus(workdir).reindex()  # tokenises every distinct text (2 processes), then Whoosh
+        build_s, cpu = time.perf_counter() - t0, _cpu_s() - c0
+        t1 = time.perf_counter()
+        Corpus(workdir).reindex()  # again, with the token cache the first build filled
+        extra["reindex_cached_tokens_s"] = round(time.perf_counter() - t1, 1)
         run = jdsearch_searcher(workdir)
         size = _du(Path(workdir) / "search")
     elif system == "whoosh+ChineseAnalyzer":
+        t0, c0 = time.perf_counter(), _cpu_s()
         whoosh_stock_build(texts, workdir)
-        build_s = time.perf_counter() - t0
+        build_s, cpu = time.perf_counter() - t0, _cpu_s() - c0
         run = whoosh_stock_searcher(workdir)
         size = _du(Path(workdir))
     else:
+        t0, c0 = time.perf_counter(), _cpu_s()
         tantivy_build(texts, workdir)
-        build_s = time.perf_counter() - t0
+        build_s, cpu = time.perf_counter() - t0, _cpu_s() - c0
         run = tantivy_searcher(workdir)
         size = _du(Path(workdir))
+    flat = [q for qs in queries.values() for q in qs]
+    for q in flat[:: max(1, len(flat) // 10)]:  # warm-up, not timed: open segments, load jieba
+        with contextlib.suppress(Exception):
+            run(q, 10)
     latency: dict[str, dict[str, float]] = {}
+    every: list[float] = []
     errors = 0
     for cls, qs in queries.items():
         ms = []
@@ -261,17 +316,16 @@ def child(system: str, workdir: str, texts_file: str, queries_file: str) -> None
             except Exception:
                 errors += 1
             ms.append((time.perf_counter() - t) * 1000)
-        ms.sort()
-        latency[cls] = {
-            "p50_ms": round(ms[len(ms) // 2], 2),
-            "p95_ms": round(ms[int(len(ms) * 0.95) - 1], 2),
-            "n": len(ms),
-        }
+        latency[cls] = _percentiles(ms)
+        every += ms
+    latency["all"] = _percentiles(every)
     print(
         json.dumps(
             {
                 "index_s": round(build_s, 1),
+                "index_cpu_s": round(cpu, 1),
                 "clauses_per_s": round(len(texts) / build_s),
+                **extra,
                 "index_mib": round(size / 2**20, 1),
                 "peak_rss_mib": peak_rss_mib(),
                 "latency": latency,
@@ -279,6 +333,27 @@ def child(system: str, workdir: str, texts_file: str, queries_file: str) -> None
             }
         )
     )
+
+
+def _ratios(result: dict[str, object]) -> dict[str, float | None]:
+    """jdsearch against each peer measured in the same run (> 1: jdsearch takes longer)."""
+    ours = result.get("jdsearch")
+    out: dict[str, float | None] = {}
+    if not isinstance(ours, dict) or "index_s" not in ours:
+        return out
+    floor = result.get("jieba-floor")
+    if isinstance(floor, dict) and "seconds" in floor:
+        out["index_time_vs_jieba_floor"] = round(ours["index_s"] / floor["seconds"], 2)
+    for peer in ("whoosh+ChineseAnalyzer", "tantivy"):
+        r = result.get(peer)
+        if not isinstance(r, dict) or "index_s" not in r:
+            continue
+        out[f"index_time_vs_{peer}"] = round(ours["index_s"] / r["index_s"], 2)
+        out[f"index_cpu_vs_{peer}"] = round(ours["index_cpu_s"] / r["index_cpu_s"], 2)
+        for q in ("p50_ms", "p95_ms"):
+            mine, theirs = ours["latency"]["all"][q], r["latency"]["all"][q]
+            out[f"{q[:3]}_vs_{peer}"] = round(mine / theirs, 2) if theirs else None
+    return out
 
 
 def speed(size: str, n_queries: int) -> dict[str, object]:
@@ -319,6 +394,8 @@ def speed(size: str, n_queries: int) -> dict[str, object]:
             else:
                 result[system] = json.loads(r.stdout.strip().splitlines()[-1])
             print(size, system, json.dumps(result[system], ensure_ascii=False), flush=True)
+        result["ratios"] = _ratios(result)
+        print(size, "ratios", json.dumps(result["ratios"]), flush=True)
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -203,20 +203,42 @@ def class_tfidf(docs: list[list[str]], labels: np.ndarray, k: int) -> list[list[
     return out
 
 
+def ubiquitous_terms(scored: list[list[tuple[str, float]]], share: float = 0.4) -> set[str]:
+    """Terms found in more than ``share`` of the classes (负责, 情况, responsible): they name
+    nothing that tells one theme from another, so labels skip them."""
+    if len(scored) < 5:
+        return set()
+    spread = Counter(t for terms in scored for t, _ in terms)
+    return {t for t, n in spread.items() if n > share * len(scored)}
+
+
 def label_terms(
-    scored: list[tuple[str, float]], n: int = 3, surface: dict[str, str] | None = None
+    scored: list[tuple[str, float]],
+    n: int = 3,
+    surface: dict[str, str] | None = None,
+    skip: set[str] | frozenset[str] = frozenset(),
+    zh_counts: Counter[str] | None = None,
 ) -> tuple[str, str, list[str]]:
     """(English label, Chinese label, display terms) from c-TF-IDF terms.
 
-    English terms are stems; ``surface`` maps each to its commonest word form for display.
+    English terms are stems; ``surface`` maps each to its commonest word form for display;
+    ``skip`` terms (see `ubiquitous_terms`) are left out when others remain. With ``zh_counts``
+    (the theme's Chinese words) the Chinese label leads with the commonest Chinese wording of the
+    English label's glossary concepts, so the two labels say the same thing.
     """
     surface = surface or {}
+    kept = [(t, w) for t, w in scored if t not in skip]
+    scored = kept if len(kept) >= n else scored
     curated = _curated_concepts()
     en = [t[1:] for t, _ in scored if t.startswith(CONCEPT) and t[1:] in curated]
     en += [t[1:] for t, _ in scored if t.startswith(CONCEPT)]
     en += [t for t, _ in scored if not t.startswith(CONCEPT) and t.isascii() and t.isalpha()]
-    en = list(dict.fromkeys(surface.get(t, t) for t in en if len(t) > 2))
+    en = [t for t in dict.fromkeys(en) if len(t) > 2]
     zh = [t for t, _ in scored if _HAN.search(t) and len(t) >= 2]
+    if zh_counts:
+        zh = _aligned_chinese(en[:n], zh_counts) + zh
+    zh = list(dict.fromkeys(zh))
+    en = list(dict.fromkeys(surface.get(t, t) for t in en))
     display = list(
         dict.fromkeys(surface.get(t.lstrip(CONCEPT), t.lstrip(CONCEPT)) for t, _ in scored)
     )[:10]
@@ -252,9 +274,29 @@ class ThemeResult:
 @lru_cache(maxsize=1)
 def _curated_concepts() -> frozenset[str]:
     """Concept names from the curated glossary: preferred in English labels over CEDICT glosses."""
+    return frozenset(_curated_chinese())
+
+
+@lru_cache(maxsize=1)
+def _curated_chinese() -> dict[str, tuple[str, ...]]:
+    """Glossary concept -> its Chinese terms."""
     from jdsearch.concepts import default_mapper
 
-    return frozenset(default_mapper().zh_concept.values())
+    out: dict[str, list[str]] = defaultdict(list)
+    for zh, concept in default_mapper().zh_concept.items():
+        out[concept].append(zh)
+    return {c: tuple(ws) for c, ws in out.items()}
+
+
+def _aligned_chinese(concepts: list[str], zh_counts: Counter[str]) -> list[str]:
+    """The commonest Chinese term in the theme for each concept that has one."""
+    curated = _curated_chinese()
+    out = []
+    for c in concepts:
+        found = [w for w in curated.get(c, ()) if zh_counts[w]]
+        if found:
+            out.append(max(found, key=lambda w: (zh_counts[w], w)))
+    return out
 
 
 def surface_forms(clauses: Sequence[Clause]) -> dict[str, str]:
@@ -337,6 +379,7 @@ def _represent(
     surface: dict[str, str],
 ) -> list[Theme]:
     scored = class_tfidf(docs, model.labels_, model.k_)
+    skip = ubiquitous_terms(scored)
     themes = []
     for t in range(model.k_):
         idx = np.nonzero(model.labels_ == t)[0]
@@ -345,7 +388,10 @@ def _represent(
         canon = units[medoid(model.embedding_, idx, model.centroids_[t])]
         members = [m for i in idx for m in groups.get(units[i].clause_id, [units[i].clause_id])]
         clauses = [by_id[m] for m in members]
-        en, zh, terms = label_terms(scored[t], surface=surface)
+        zh_counts = Counter(w for i in idx for w in docs[i] if _HAN.search(w))
+        en, zh, terms = label_terms(
+            scored[t], surface=surface, skip=skip, zh_counts=zh_counts
+        )
         themes.append(
             Theme(
                 theme_id=f"{prefix}{t + 1:02d}",

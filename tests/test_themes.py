@@ -16,7 +16,7 @@ from rdflib.namespace import SKOS
 
 from jdsearch import Corpus
 from jdsearch.taxonomy import JDS
-from jdsearch.themes import ThemeModel, class_tfidf
+from jdsearch.themes import CONCEPT, ThemeModel, class_tfidf, label_terms, ubiquitous_terms
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +119,34 @@ def test_recognisable_themes_bring_related_duties_together(themes, by_id):
     # measured 0.40 / 0.57 (a random assignment to ~30 themes scores ~0.03 recall)
     assert recall >= 0.35
     assert precision >= 0.5
+
+
+def test_labels_skip_ubiquitous_terms_and_align_chinese_with_english():
+    scored = [
+        [(CONCEPT + "responsible", 0.9), (CONCEPT + "training", 0.5), (CONCEPT + "team", 0.4)],
+        *[[(CONCEPT + "responsible", 0.9), (CONCEPT + f"x{i}", 0.5)] for i in range(5)],
+    ]
+    skip = ubiquitous_terms(scored)
+    assert skip == {CONCEPT + "responsible"}
+    en, zh, _ = label_terms(
+        scored[0] + [("情况", 0.3)], n=2, skip=skip, zh_counts=Counter({"培训": 3, "团队": 1})
+    )
+    assert en == "training / team"
+    assert zh.startswith("培训、团队")  # the Chinese label names the same concepts, in order
+    assert ubiquitous_terms(scored[:4]) == set()  # too few themes to judge what is common
+
+
+def test_theme_labels_on_the_sample_corpus_are_bilingual(themes):
+    """Most themes get a Chinese label that translates their English one."""
+    from jdsearch.concepts import default_mapper
+
+    zh_concept = default_mapper().zh_concept
+    aligned = 0
+    for t in themes:
+        first_zh = t.label_zh.split("、")[0]
+        aligned += zh_concept.get(first_zh) in t.label_en.split(" / ")
+        assert "responsible" not in t.label_en.split(" / ")
+    assert aligned >= len(themes) * 0.6
 
 
 def test_model_is_deterministic_and_respects_k():

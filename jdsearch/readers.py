@@ -12,10 +12,12 @@ import codecs
 import csv
 import io
 import json
+import logging
 import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -40,6 +42,17 @@ TEXT_COLUMN_NAMES: tuple[str, ...] = (
     "responsibilities",
     "task",
     "body",
+    # Chinese exports (simplified, traditional)
+    "职位描述",
+    "岗位职责",
+    "工作职责",
+    "岗位描述",
+    "工作内容",
+    "職位描述",
+    "崗位職責",
+    "工作職責",
+    "職務說明",
+    "工作內容",
 )
 
 BULLET = "• "
@@ -86,6 +99,12 @@ _CJK_CANDIDATES: tuple[str, ...] = (
 _COMMON_THRESHOLD = 0.6
 # BOM-less UTF-16 must be this text-like (printable ASCII, whitespace, common Chinese).
 _TEXT_THRESHOLD = 0.8
+# Non-ASCII characters of English / Western European text saved as Windows-1252 ("ANSI").
+_WESTERN = frozenset(
+    "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝßàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿŒœŠšŽžŸ‘’‚“”„–—…•€™°©®«»¿¡·§"
+)
+# ... and at most this share of its non-space characters (Cyrillic in cp1251 is nearly all).
+_WESTERN_SHARE = 0.35
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -135,8 +154,9 @@ def _decode_nul_bytes(data: bytes) -> tuple[str, str]:
             for enc in ("utf-16-le", "utf-16-be")
             if (text := _strict(data, enc)) is not None and "\x00" not in text
         ]
-        scored = [(_text_likeness(text), text, enc) for text, enc in decodes]
-        likeness, text, encoding = max(scored, default=(0.0, "", ""))
+        # Ties (short ASCII reads as U+XX00 Han too) go to little-endian, Windows' default.
+        scored = [(_text_likeness(text), -i, text, enc) for i, (text, enc) in enumerate(decodes)]
+        likeness, _, text, encoding = max(scored, default=(0.0, 0, "", ""))
         if likeness >= _TEXT_THRESHOLD:
             return text, encoding
     raise UnreadableFile("binary file")
@@ -166,6 +186,8 @@ def _decode_legacy(data: bytes) -> tuple[str, str]:
     best = max(scored, default=None)
     if best is not None and best[0][0] >= _COMMON_THRESHOLD:
         return best[2], best[3]
+    if (text := _western(data)) is not None:
+        return text, "cp1252"
     for match in charset_normalizer.from_bytes(data):
         encoding = codecs.lookup(match.encoding).name
         if (text := _strict(data, encoding)) is not None:
@@ -173,6 +195,21 @@ def _decode_legacy(data: bytes) -> tuple[str, str]:
     if best is not None:
         return best[2], best[3]
     raise UnreadableFile("cannot decode text")
+
+
+def _western(data: bytes) -> str | None:
+    """Windows-1252 text that reads as English/Western European, else None.
+
+    charset-normalizer labels short English with one curly quote cp1250, cp775 or big5hkscs.
+    """
+    text = _strict(data, "cp1252")
+    if text is None:
+        return None
+    non_ascii = [c for c in text if ord(c) > 127]
+    visible = sum(not c.isspace() for c in text)
+    if len(non_ascii) > _WESTERN_SHARE * visible or not set(non_ascii) <= _WESTERN:
+        return None
+    return text
 
 
 def _cjk_score(text: str) -> tuple[float, bool]:
@@ -353,7 +390,11 @@ def _read_html(data: bytes) -> RawDocument:
 
 
 def _decode_html(data: bytes) -> tuple[str, str]:
-    """BOM, then the declared <meta> charset (or its common superset), else detection."""
+    """BOM, then the declared <meta> charset (or its common superset), else detection.
+
+    Pages re-saved as UTF-8 keep their old ``<meta charset="gbk">``: when the bytes are also
+    valid UTF-8 and that reads as more common Chinese, UTF-8 wins over the declaration.
+    """
     if not data.strip():
         raise UnreadableFile("empty file")
     if any(data.startswith(bom) for bom, _ in _BOMS):
@@ -364,10 +405,18 @@ def _decode_html(data: bytes) -> tuple[str, str]:
             name = codecs.lookup(declared).name
         except LookupError:
             name = ""
+        if name.startswith(("utf-16", "utf-32")):
+            name = ""  # a declaration readable as ASCII cannot be UTF-16 (as WHATWG says)
         for encoding in filter(None, (name, _SUPERSETS.get(name))):
             if (text := _strict(data, encoding)) is not None:
+                utf8 = _strict(data, "utf-8")
+                if utf8 is not None and _cjk_score(utf8) > _cjk_score(text):
+                    text, encoding = utf8, "utf-8"
                 return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
     return decode_bytes(data)
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
 def _drop_invisible(soup: BeautifulSoup) -> None:
@@ -376,6 +425,7 @@ def _drop_invisible(soup: BeautifulSoup) -> None:
     doomed += soup.find_all(attrs={"role": "navigation"})
     doomed += soup.find_all(attrs={"aria-hidden": "true"})
     doomed += soup.find_all(attrs={"hidden": True})
+    doomed += soup.find_all(style=_HIDDEN_STYLE)
     for tag in doomed:
         if not tag.decomposed:
             tag.decompose()
@@ -448,12 +498,16 @@ def _docx_lines(container: Any) -> Iterator[str]:
 
 
 def _docx_table_lines(table: Any) -> Iterator[str]:
-    """Each cell's lines, row by row; a merged cell repeats in ``row.cells`` so skip repeats."""
-    seen: set[int] = set()
+    """Each cell's lines, row by row; a merged cell repeats in ``row.cells`` so skip repeats.
+
+    The set holds the ``<w:tc>`` elements themselves: ``id()`` of lxml proxies that were
+    garbage-collected gets reused, which silently dropped cells.
+    """
+    seen: set[Any] = set()
     for row in table.rows:
         for cell in row.cells:
-            if id(cell._tc) not in seen:
-                seen.add(id(cell._tc))
+            if cell._tc not in seen:
+                seen.add(cell._tc)
                 yield from _docx_lines(cell)
 
 
@@ -474,9 +528,10 @@ def _docx_paragraph(paragraph: Any) -> str:
 def _read_pdf(data: bytes) -> RawDocument:
     """Text layer of every page, pages joined with a newline."""
     from pypdf import PdfReader  # imported lazily: pypdf is only needed for .pdf files
+    from pypdf.errors import DependencyError
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _quiet_logger("pypdf"):
             # pypdf warns about every repairable defect in real-world PDFs; the text is what
             # we want, and a PDF that cannot be repaired raises and is reported below.
             warnings.simplefilter("ignore")
@@ -485,12 +540,26 @@ def _read_pdf(data: bytes) -> RawDocument:
             pages = [(page.extract_text() or "").strip("\r\n") for page in reader.pages]
     except UnreadableFile:
         raise
+    except DependencyError as exc:  # AES encryption without the optional cryptography package
+        raise UnreadableFile(f"encrypted pdf: {_short(exc)}") from None
     except Exception as exc:  # untrusted PDF: parser failures come in many types
         raise UnreadableFile(f"corrupt pdf: {_short(exc)}") from None
     text = "\n".join(pages).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise UnreadableFile("pdf has no text layer")
     return RawDocument(text=text, encoding=None)
+
+
+@contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    """Silence a library's log records (pypdf logs repairs and failures to stderr)."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _unlock(reader: Any) -> None:
@@ -509,9 +578,9 @@ def _read_table(data: bytes, suffix: str, text_column: str | None) -> list[RawDo
     text, encoding = decode_bytes(data)
     if suffix == ".jsonl":
         rows = list(_jsonl_rows(text))
+        columns = list(dict.fromkeys(key for _, record in rows for key in record))
     else:
-        rows = list(_csv_rows(text, "\t" if suffix == ".tsv" else ","))
-    columns = list(dict.fromkeys(key for _, record in rows for key in record))
+        columns, rows = _csv_rows(text, "\t" if suffix == ".tsv" else ",")
     column = _text_column(columns, text_column)
     documents = []
     for row, record in rows:
@@ -519,20 +588,25 @@ def _read_table(data: bytes, suffix: str, text_column: str | None) -> list[RawDo
         if body.strip():
             metadata = {k: _cell_text(v) for k, v in record.items() if k != column}
             documents.append(RawDocument(body, encoding, row=row, metadata=metadata))
+    if not documents:
+        raise UnreadableFile(f"no rows with text in column {column!r}")
     return documents
 
 
-def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, Record]]:
-    """(0-based data-row number, {header: value}) after the header row."""
+def _csv_rows(text: str, delimiter: str) -> tuple[list[str], list[tuple[int, Record]]]:
+    """The header, and (0-based data-row number, {header: value}) for each non-blank row."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # JDs in one cell can exceed 128 KiB
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [name.strip() for name in next(reader, [])]
-        for row, values in enumerate(reader):
-            if any(v.strip() for v in values):
-                yield row, dict(zip(header, values, strict=False))
+        rows = [
+            (row, dict(zip(header, values, strict=False)))
+            for row, values in enumerate(reader)
+            if any(v.strip() for v in values)
+        ]
     except csv.Error as exc:
         raise UnreadableFile(f"bad csv at line {reader.line_num}: {_short(exc)}") from None
+    return header, rows
 
 
 def _jsonl_rows(text: str) -> Iterator[tuple[int, Record]]:
@@ -550,7 +624,8 @@ def _jsonl_rows(text: str) -> Iterator[tuple[int, Record]]:
 
 
 def _text_column(columns: list[str], wanted: str | None) -> str:
-    """The requested column (exact, then case-insensitive) or the first conventional name."""
+    """The requested column (exact, then case-insensitive) or the first conventional name
+    (case, spaces and hyphens ignored: "Job Description" is ``job_description``)."""
     by_lower = {c.lower(): c for c in reversed(columns)}  # reversed: first occurrence wins
     if wanted is not None:
         if wanted in columns:
@@ -559,7 +634,7 @@ def _text_column(columns: list[str], wanted: str | None) -> str:
             return by_lower[wanted.lower()]
         raise UnreadableFile(f"no column {wanted!r}")
     for column in columns:
-        if column.lower() in TEXT_COLUMN_NAMES:
+        if re.sub(r"[\s_-]+", "_", column.strip().lower()) in TEXT_COLUMN_NAMES:
             return column
     raise UnreadableFile("no text column (use --text-column)")
 
@@ -572,9 +647,7 @@ def _cell_text(value: Any) -> str:
         return value.replace("\r\n", "\n").replace("\r", "\n")
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return "\n".join(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return json.dumps(value, ensure_ascii=False)  # numbers, true/false, objects: JSON spelling
 
 
 _READERS: dict[str, Callable[[bytes], RawDocument]] = {

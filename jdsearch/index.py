@@ -81,7 +81,8 @@ def make_schema() -> Schema:
         lang=ID(stored=True),
         theme=ID(stored=True),
         group=ID(stored=True),
-        collapse=ID(stored=True),
+        # a column: Whoosh's collapse and the collapsed total read it without stored fields
+        collapse=ID(stored=True, sortable=True),
         position=STORED,
         text=STORED,
         body=TEXT(analyzer=PreTokenized(), phrase=True),

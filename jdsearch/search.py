@@ -10,9 +10,9 @@ Query language (deliberately small, so no user query can crash it):
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from whoosh import query as Q
@@ -27,6 +27,7 @@ from jdsearch.store import ClauseStore, JdsearchError
 
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 1000
+FACET_FIELDS = ("kind", "lang", "theme", "source")
 FILTER_FIELDS = {
     "lang": "lang",
     "kind": "kind",
@@ -128,11 +129,15 @@ def _add_filter(pq: ParsedQuery, name: str, value: str, neg: str) -> None:
         raise QuerySyntaxError(f"filter {name}: needs a value")
     if neg:
         raise QuerySyntaxError(f"negated filters (-{name}:) are not supported")
+    _check_filter(name, value)
+    pq.filters.setdefault(name, []).append(value)
+
+
+def _check_filter(name: str, value: str) -> None:
     if name == "lang" and value not in LANGS:
         raise QuerySyntaxError(f"lang: takes one of {', '.join(LANGS)}")
     if name == "kind" and value not in KINDS:
         raise QuerySyntaxError(f"kind: takes one of {', '.join(KINDS)}")
-    pq.filters.setdefault(name, []).append(value)
 
 
 class QueryBuilder:
@@ -277,25 +282,34 @@ class SearchEngine:
         if offset < 0:
             raise QuerySyntaxError("offset must be >= 0")
         pq = parse_query(text)
-        if lang:
-            _add_filter(pq, "lang", lang, "")
-        if kind:
-            _add_filter(pq, "kind", kind, "")
         s = self.searcher()
         qb = QueryBuilder(s, self.an, self.vocab)
-        flt = qb.filter(pq)
+        # a lang/kind argument narrows the query's own filters (a facet click on `lang:en ...`)
+        flt = _and(qb.filter(pq), *self._param_filters(lang=lang, kind=kind))
         neg = qb.negative(pq)
+        if (pq.terms or pq.phrases) and qb.text_query(pq, False) is None and not pq.filters:
+            raise QuerySyntaxError("query has no searchable words (only stopwords)")
         mode = "all"
-        results = self._run(s, qb.text_query(pq, True), flt, neg, limit, offset, collapse)
+        results, docs = self._run(s, qb.text_query(pq, True), flt, neg, limit, offset, collapse)
         if results.total == 0 and len(pq.terms) + len(pq.phrases) > 1:
             mode = "any"
-            results = self._run(s, qb.text_query(pq, False), flt, neg, limit, offset, collapse)
+            q_any = qb.text_query(pq, False)
+            results, docs = self._run(s, q_any, flt, neg, limit, offset, collapse)
         results.mode = mode
         for hit in results.hits:
             hit.spans, hit.highlight = highlight(self.an, hit.text, qb.highlight_terms)
         if facets:
-            results.facets = self._facets(s, qb.text_query(pq, mode == "all"), flt, neg)
+            results.facets = self._facets(s, docs)
         return results
+
+    @staticmethod
+    def _param_filters(**params: str | None) -> list[Q.Query]:
+        out: list[Q.Query] = []
+        for name, value in params.items():
+            if value:
+                _check_filter(name, value)
+                out.append(Q.Term(FILTER_FIELDS[name], value))
+        return out
 
     def _run(
         self,
@@ -306,44 +320,82 @@ class SearchEngine:
         limit: int,
         offset: int,
         collapse: bool,
-    ) -> SearchResult:
+    ) -> tuple[SearchResult, np.ndarray]:
+        """The page of hits and the document numbers of every match.
+
+        Whoosh ranks the top ``offset + limit`` with block-max skipping, so its own count is an
+        estimate (often double); the exact total comes from one unscored pass over the matches.
+        """
         q = q if q is not None else Q.Every()
         want = offset + limit
+        docs = self._matches(s, q, flt, neg)
+        if not len(docs):
+            return SearchResult(total=0, hits=[], mode=""), docs
         if not collapse:
             r = s.search(q, limit=want, filter=flt, mask=neg)
             # not list(r): list() asks len() for a size hint, and Whoosh then re-runs the query
             hits = [
                 self._hit(r[i], r[i].score) for i in range(offset, min(want, r.scored_length()))
             ]
-            return SearchResult(
-                total=r.estimated_length() if not r.has_exact_length() else len(r),
-                hits=hits,
-                mode="",
-            )
+            return SearchResult(total=len(docs), hits=hits, mode=""), docs
         r = s.search(q, limit=want, filter=flt, mask=neg, collapse="collapse", collapse_limit=1)
         hits = []
         for h in (r[i] for i in range(offset, min(want, r.scored_length()))):
             hit = self._hit(h, h.score)
             hit.variants, hit.documents = self._group_size(s, h["collapse"])
             hits.append(hit)
-        return SearchResult(total=len(r), hits=hits, mode="")
+        return SearchResult(total=self._distinct_keys(s, docs), hits=hits, mode=""), docs
+
+    @staticmethod
+    def _distinct_keys(s: Searcher, docs: np.ndarray) -> int:
+        """How many collapsed hits the matches make: distinct ``collapse`` keys."""
+        reader = s.reader()
+        if reader.has_column("collapse"):
+            col = reader.column_reader("collapse")
+            return len({col[d] for d in docs.tolist()})
+        return len({s.stored_fields(d)["collapse"] for d in docs.tolist()})  # pre-column index
+
+    @staticmethod
+    def _matches(
+        s: Searcher, q: Q.Query, flt: Q.Query | None, neg: Q.Query | None
+    ) -> np.ndarray:
+        full = _and(q, flt) or Q.Every()
+        if neg is not None:
+            full = Q.AndNot(full, neg)
+        return np.fromiter(s.docs_for_query(full), dtype=np.int64)
 
     def _group_size(self, s: Searcher, key: str) -> tuple[int, int]:
         docs = s.search(Q.Term("collapse", key), limit=None)
         return len(docs), len({d["doc_id"] for d in docs})
 
-    def _facets(
-        self, s: Searcher, q: Q.Query | None, flt: Q.Query | None, neg: Q.Query | None
-    ) -> dict[str, dict[str, int]]:
-        r = s.search(q if q is not None else Q.Every(), limit=None, filter=flt, mask=neg)
-        counts: dict[str, Counter[str]] = {
-            k: Counter() for k in ("kind", "lang", "theme", "source")
-        }
-        for h in r:
-            for k in counts:
-                if h.get(k):
-                    counts[k][h[k]] += 1
-        return {k: dict(v.most_common(50)) for k, v in counts.items()}
+    def _facets(self, s: Searcher, docs: np.ndarray) -> dict[str, dict[str, int]]:
+        """Counts per facet value over every match, without scoring or loading stored fields:
+        the matching document numbers index per-field value codes held in numpy arrays."""
+        out: dict[str, dict[str, int]] = {}
+        for name, (codes, values) in self._facet_codes(s).items():
+            counts = np.bincount(codes[docs], minlength=len(values) + 1)[1:]
+            top = np.argsort(-counts, kind="stable")[:50]
+            out[name] = {values[i]: int(counts[i]) for i in top.tolist() if counts[i]}
+        return out
+
+    def _facet_codes(self, s: Searcher) -> dict[str, tuple[np.ndarray, list[str]]]:
+        """docnum -> value code (0 = none) per facet field; built once per searcher from the
+        postings (a pass over each field's terms, not over stored documents)."""
+        cached = getattr(self, "_facet_cache", None)
+        if cached is not None and cached[0] is s:
+            return cached[1]
+        reader = s.reader()
+        tables: dict[str, tuple[np.ndarray, list[str]]] = {}
+        for name in FACET_FIELDS:
+            codes = np.zeros(reader.doc_count_all(), dtype=np.int32)
+            values: list[str] = []
+            for term in reader.lexicon(name):
+                values.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+                ids = np.fromiter(reader.postings(name, term).all_ids(), dtype=np.int64)
+                codes[ids] = len(values)
+            tables[name] = (codes, values)
+        self._facet_cache = (s, tables)
+        return tables
 
     @staticmethod
     def _hit(h, score: float) -> Hit:  # type: ignore[no-untyped-def]
@@ -361,6 +413,13 @@ class SearchEngine:
             theme=h.get("theme", ""),
             group=h.get("group", ""),
         )
+
+
+def _and(*parts: Q.Query | None) -> Q.Query | None:
+    kept = [p for p in parts if p is not None]
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else Q.And(kept)
 
 
 def highlight(an: Analyzer, text: str, terms: set[str]) -> tuple[list[tuple[int, int]], str]:

@@ -9,6 +9,7 @@ a trivial tokenizer indexes it. Duplicates, themes and highlights reuse the same
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing as mp
 import os
 import re
@@ -181,14 +182,32 @@ def search_dir(index_dir: Path) -> Path:
 
 def open_index(index_dir: Path) -> windex.Index:
     path = search_dir(index_dir)
-    if not windex.exists_in(str(path)):
+    try:
+        exists = windex.exists_in(str(path))
+        ix = windex.open_dir(str(path)) if exists else None
+    except Exception as exc:  # whoosh raises many types for damaged files
+        raise JdsearchError(
+            f"corrupt search index in {index_dir} ({_one_line(exc)}): run jdsearch reindex"
+        ) from None
+    if ix is None:
         raise JdsearchError(
             f"no search index in {index_dir} (run: jdsearch ingest PATH or jdsearch reindex)"
         )
+    return ix
+
+
+def _exists(store: ClauseStore) -> bool:
+    """A readable search index is there (a damaged one counts as missing: it gets rebuilt)."""
     try:
-        return windex.open_dir(str(path))
-    except Exception as exc:  # whoosh raises many types for damaged files
-        raise JdsearchError(f"corrupt search index in {index_dir}: {exc}") from None
+        open_index(store.dir).close()
+    except JdsearchError:
+        return False
+    return True
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _document(c: Clause, body: str, theme: str = "", group: str = "") -> dict:
@@ -298,23 +317,28 @@ def update(
     added_docs: Iterable[str],
     labels: dict[str, tuple[str, str]] | None = None,
 ) -> None:
-    """Apply one ingest's changes: drop clauses of changed/removed documents, add the new ones."""
-    if store.get_meta("search_state") != "current" or not windex.exists_in(
-        str(search_dir(store.dir))
-    ):
+    """Apply ingest changes in place: drop the clauses of changed/removed documents, add the new.
+
+    Changes recorded as pending by earlier ingests that never reached the index are applied too;
+    without a usable index (never built, or marked stale) the index is rebuilt whole.
+    """
+    state = store.get_meta("search_state")
+    if state not in ("current", "pending") or not _exists(store):
         rebuild(store, labels)
         return
-    removed, added = list(removed_docs), list(added_docs)
-    if not removed and not added:
-        return
-    ix = open_index(store.dir)
-    writer = ix.writer(limitmb=256)
-    gone = [c for d in removed for c in _indexed_clauses(ix, d)]
-    _update_vocab(store, [w for _, w in ensure_tokens(store, gone).values()], -1)
-    for doc_id in removed:
-        writer.delete_by_term("doc_id", doc_id)
-    clauses = [c for d in added for c in store.clauses(doc_id=d)]
-    _add_all(writer, store, clauses, store.labels() if labels is None else labels, None)
-    writer.commit(mergetype=writing.MERGE_SMALL)
-    ix.close()
+    pending = json.loads(store.get_meta("search_pending") or '{"removed": [], "added": []}')
+    removed = sorted(set(removed_docs) | set(pending["removed"]) | set(pending["added"]))
+    added = sorted(set(added_docs) | set(pending["added"]))
+    if removed or added:
+        ix = open_index(store.dir)
+        writer = ix.writer(limitmb=256)
+        gone = [c for d in removed for c in _indexed_clauses(ix, d)]
+        _update_vocab(store, [w for _, w in ensure_tokens(store, gone).values()], -1)
+        for doc_id in removed:
+            writer.delete_by_term("doc_id", doc_id)
+        clauses = [c for d in added for c in store.clauses(doc_id=d)]
+        _add_all(writer, store, clauses, store.labels() if labels is None else labels, None)
+        writer.commit(mergetype=writing.MERGE_SMALL)
+        ix.close()
+    store.set_meta("search_pending", "")
     store.set_meta("search_state", "current")

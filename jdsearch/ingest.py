@@ -8,6 +8,7 @@ The whole run is one transaction, so an interrupted ingest leaves the previous s
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -193,9 +194,25 @@ def ingest(
                         report.removed_docs.update(store.remove_file(key))
                         report.removed += 1
         if report.removed_docs or report.added_docs:
-            store.set_meta("search_state", "stale")  # until the search index catches up
+            mark_pending(store, report.removed_docs, report.added_docs)
     report.totals = store.counts()
     return report
+
+
+def mark_pending(store: ClauseStore, removed: Iterable[str], added: Iterable[str]) -> None:
+    """Record, in the ingest's own transaction, which documents the search index must update.
+
+    Pending changes accumulate until the index applies them, so a crash between the SQLite
+    commit and the index update is repaired incrementally by the next run.
+    """
+    state = store.get_meta("search_state")
+    if state not in ("current", "pending"):
+        return  # no usable search index: the next update rebuilds it whole
+    pending = json.loads(store.get_meta("search_pending") or '{"removed": [], "added": []}')
+    pending["removed"] = sorted(set(pending["removed"]) | set(removed))
+    pending["added"] = sorted(set(pending["added"]) | set(added))
+    store.set_meta("search_pending", json.dumps(pending))
+    store.set_meta("search_state", "pending")
 
 
 def _ingest_one(

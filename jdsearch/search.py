@@ -10,6 +10,8 @@ Query language (deliberately small, so no user query can crash it):
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -152,6 +154,7 @@ class QueryBuilder:
         self.vocab = vocab or {}
         self._words = list(self.vocab)
         self.highlight_terms: set[str] = set()
+        self.n_parts = 0
 
     def text_query(self, pq: ParsedQuery, conjunction: bool) -> Q.Query | None:
         parts: list[Q.Query] = []
@@ -161,6 +164,7 @@ class QueryBuilder:
             pq_ = self._phrase(phrase)
             if pq_ is not None:
                 parts.append(pq_)
+        self.n_parts = len(parts)  # analysed words and phrases: 客户档案回款 makes two
         if not parts:
             return None
         if len(parts) == 1:
@@ -181,6 +185,8 @@ class QueryBuilder:
             for v in values:
                 if fieldname == "section":
                     alts.append(self._section(v))
+                elif fieldname == "theme":  # ids are D04 / R02; d04 means the same
+                    alts.append(Q.Term(fieldname, v.upper()))
                 else:
                     alts.append(Q.Term(fieldname, v))
             if alts:
@@ -255,10 +261,16 @@ class SearchEngine:
             store.close()
 
     def searcher(self) -> Searcher:
-        if self._searcher is None:
-            self._searcher = self.ix.searcher(weighting=scoring.BM25F())
-        else:
-            self._searcher = self._searcher.refresh()
+        try:
+            if self._searcher is None:
+                self._searcher = self.ix.searcher(weighting=scoring.BM25F())
+            else:
+                self._searcher = self._searcher.refresh()
+        except (OSError, EOFError, struct.error, zlib.error) as exc:
+            raise JdsearchError(
+                f"corrupt search index in {self.index_dir} ({type(exc).__name__}): "
+                "run jdsearch reindex"
+            ) from None
         return self._searcher
 
     def close(self) -> None:
@@ -290,11 +302,17 @@ class SearchEngine:
         if (pq.terms or pq.phrases) and qb.text_query(pq, False) is None and not pq.filters:
             raise QuerySyntaxError("query has no searchable words (only stopwords)")
         mode = "all"
-        results, docs = self._run(s, qb.text_query(pq, True), flt, neg, limit, offset, collapse)
-        if results.total == 0 and len(pq.terms) + len(pq.phrases) > 1:
-            mode = "any"
-            q_any = qb.text_query(pq, False)
-            results, docs = self._run(s, q_any, flt, neg, limit, offset, collapse)
+        try:
+            results, docs = self._run(s, qb.text_query(pq, True), flt, neg, limit, offset, collapse)
+            if results.total == 0 and qb.n_parts > 1:
+                mode = "any"
+                q_any = qb.text_query(pq, False)
+                results, docs = self._run(s, q_any, flt, neg, limit, offset, collapse)
+        except (OSError, EOFError, struct.error, zlib.error) as exc:
+            raise JdsearchError(
+                f"corrupt search index in {self.index_dir} ({type(exc).__name__}): "
+                "run jdsearch reindex"
+            ) from None
         results.mode = mode
         for hit in results.hits:
             hit.spans, hit.highlight = highlight(self.an, hit.text, qb.highlight_terms)

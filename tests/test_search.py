@@ -136,11 +136,18 @@ def test_missing_search_index_is_an_error(tmp_path: Path):
         Corpus(tmp_path).search("客户")
 
 
-def test_incremental_update(tmp_path: Path):
+def test_incremental_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     docs = tmp_path / "docs"
     shutil.copytree(CORPUS, docs)
     corpus = Corpus(tmp_path / "idx")
     corpus.ingest([docs])
+    # from here on a changed file updates the index in place: a rebuild would be a failure
+    from jdsearch import index as search_index
+
+    def no_rebuild(*a, **kw):
+        raise AssertionError("full rebuild on an incremental ingest")
+
+    monkeypatch.setattr(search_index, "rebuild", no_rebuild)
     assert texts(corpus, "组织召开区域经销商会议")
     target = docs / corpus_file("003").name
     target.write_text(
@@ -153,5 +160,90 @@ def test_incremental_update(tmp_path: Path):
     target.unlink()
     corpus.ingest([docs])
     assert not any(h.source.endswith(target.name) for h in corpus.search("代理商", limit=200).hits)
+    monkeypatch.undo()
     n = corpus.reindex()
     assert n == len(corpus.clauses())
+
+
+def test_pending_changes_survive_a_crash_before_the_index_update(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """SQLite committed, the index update never ran: the next ingest applies both changes."""
+    from jdsearch import corpus as corpus_mod
+
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    corpus = Corpus(tmp_path / "idx")
+    corpus.ingest([docs])
+    target = docs / corpus_file("003").name
+    target.write_text(
+        target.read_text("utf-8").replace("组织召开区域经销商会议。", "组织召开区域代理商年会。"),
+        "utf-8",
+    )
+
+    def crash(*a, **kw):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(corpus_mod.search_index, "update", crash)
+        with pytest.raises(KeyboardInterrupt):
+            corpus.ingest([docs])
+    (docs / "new.txt").write_text("1、负责组织年度代理商大会。\n", "utf-8")
+    corpus.ingest([docs])
+    assert any("组织召开区域代理商年会" in t for t in texts(corpus, "代理商年会"))
+    assert any("代理商大会" in t for t in texts(corpus, "代理商大会"))
+    assert not any("组织召开区域经销商会议" in t for t in texts(corpus, "召开 经销商 会议"))
+
+
+def test_totals_are_exact_and_arguments_narrow_typed_filters(sample_index: Corpus):
+    for q in ("客户档案", "销售 计划", "customer", "区域经理"):
+        r = sample_index.search(q, limit=1000)
+        assert r.total == len(r.hits)
+        collapsed = sample_index.search(q, limit=1000, collapse=True)
+        assert collapsed.total == len(collapsed.hits) <= r.total
+    r = sample_index.search("客户", facets=True)
+    assert sum(r.facets["lang"].values()) == r.total == sum(r.facets["kind"].values())
+    assert sample_index.search("lang:zh-Hans 客户", lang="en").total == 0
+    both = sample_index.search("lang:zh-Hans lang:en 客户").total
+    assert both == sum(sample_index.search("客户", lang=x).total for x in ("zh-Hans", "en"))
+
+
+def test_unspaced_chinese_falls_back_to_any_word(sample_index: Corpus):
+    r = sample_index.search("客户档案回款", limit=50)
+    assert r.mode == "any" and r.total > 0
+    assert r.total == sample_index.search("客户档案 回款", limit=50).total
+
+
+def test_stopword_only_query_is_an_error(sample_index: Corpus):
+    for q in ("the", "a", "的"):
+        with pytest.raises(QuerySyntaxError, match="no searchable words"):
+            sample_index.search(q)
+
+
+def test_chinese_phrase_in_both_scripts(sample_index: Corpus):
+    found = texts(sample_index, '"建立客户档案"')
+    assert any("建立客户档案" in t for t in found)
+    assert any("建立客戶檔案" in t or "建立健全客戶檔案" not in t for t in found)
+    assert texts(sample_index, '"建立客戶檔案"') == found
+    assert not any("客户档案" in t and "建立" not in t for t in found)
+
+
+@pytest.mark.parametrize("victim", ["toc", "seg"])
+def test_corrupt_search_index_is_a_clear_error(tmp_path: Path, victim: str):
+    import subprocess
+    import sys
+
+    idx = tmp_path / "idx"
+    Corpus(idx).ingest([corpus_file("001")])
+    files = [p for p in (idx / "search").iterdir() if p.suffix == f".{victim}"]
+    assert files
+    for p in files:
+        p.write_bytes(b"\x13\x37garbage" * 64)
+    # in a subprocess: Whoosh leaks the handles of files it failed to parse
+    r = subprocess.run(
+        [sys.executable, "-m", "jdsearch.cli", "search", "客户", "--index", str(idx)],
+        capture_output=True, text=True, check=False,
+    )
+    assert r.returncode == 1
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert "corrupt search index" in r.stderr and "jdsearch reindex" in r.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -18,7 +19,7 @@ from pathlib import Path
 from jdsearch.normalize import HANS, default_normalizer, detect_lang
 from jdsearch.readers import SUPPORTED_SUFFIXES, RawDocument, UnreadableFile, read_documents
 from jdsearch.segment import Segmenter, load_boilerplate
-from jdsearch.store import Clause, ClauseStore, Document
+from jdsearch.store import Clause, ClauseStore, Document, JdsearchError
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -142,11 +143,21 @@ def iter_files(paths: Iterable[str]) -> Iterator[tuple[Path | None, str, str | N
                     if name.startswith(".") or any(fnmatch(name, pat) for pat in ignored):
                         continue
                     fp = Path(root) / name
-                    yield fp, str(fp), None
+                    yield _regular(fp, str(fp))
         elif p.exists():
-            yield p, given, None
+            yield _regular(p, given)
         else:
             yield None, given, "no such file or directory"
+
+
+def _regular(path: Path, source: str) -> tuple[Path | None, str, str | None]:
+    """Pipes, sockets and devices would block or never end: only regular files are read."""
+    try:
+        if stat.S_ISREG(path.stat().st_mode):
+            return path, source, None
+        return None, source, "not a regular file"
+    except OSError as exc:
+        return None, source, exc.strerror or "unreadable"
 
 
 def _stat(path: Path) -> tuple[int, int]:
@@ -174,6 +185,8 @@ def ingest(
     paths = list(paths)
     report = IngestReport()
     entries = list(iter_files(paths))
+    if paths and not any(Path(p).exists() for p in paths):
+        raise JdsearchError(f"nothing to ingest: no such file or directory: {', '.join(paths)}")
     seen: set[str] = set()
     with store.transaction():
         for n, (path, source, reason) in enumerate(entries, 1):

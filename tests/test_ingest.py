@@ -156,15 +156,22 @@ def test_bad_files_are_skipped_and_named(tmp_path: Path):
     (docs / "binary.txt").write_bytes(bytes(range(256)) * 8)
     (docs / "empty.txt").write_bytes(b"")
     (docs / "notes.xyz").write_text("岗位职责\n1、负责销售。", "utf-8")
+    os.mkfifo(docs / "pipe.txt")  # reading it would block forever
     report = Corpus(tmp_path / "idx").ingest([docs, tmp_path / "missing.txt"])
     reasons = {Path(s).name: r for s, r in report.skipped}
-    assert set(reasons) == {"binary.txt", "empty.txt", "notes.xyz", "missing.txt"}
+    assert set(reasons) == {"binary.txt", "empty.txt", "notes.xyz", "missing.txt", "pipe.txt"}
+    assert reasons["pipe.txt"] == "not a regular file"
     assert "binary" in reasons["binary.txt"]
     assert "empty" in reasons["empty.txt"]
     assert ".xyz" in reasons["notes.xyz"]
     assert "no such file" in reasons["missing.txt"]
     assert report.added == 1
     assert report.totals["clauses"] > 50
+
+
+def test_nothing_to_ingest_is_an_error(tmp_path: Path):
+    with pytest.raises(JdsearchError, match="nothing to ingest"):
+        Corpus(tmp_path / "idx").ingest([tmp_path / "typo"])
 
 
 def test_table_rows_are_documents(tmp_path: Path):

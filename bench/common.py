@@ -55,4 +55,17 @@ def synthetic_corpus(size: str) -> Path:
 
 
 def peak_rss_mib() -> int:
+    """Peak RSS of this process (VmHWM). Not ``getrusage().ru_maxrss``: Linux keeps that across
+    execve, so a benchmark child started by a big parent would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def peak_rss_children_mib() -> int:
+    """Largest peak RSS among this process's finished children (worker pools)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024

@@ -13,6 +13,8 @@ a few % of files in GB18030 or Big5. ``--clauses`` is the exact number of items 
 The generator does not import jdsearch: the corpus must not depend on the code it measures.
 A hidden ``.manifest.json`` in the output folder records what was written (version, seed,
 counts, and the encoding of every non-UTF-8 file, which the I/O floor of bench/ingest.py uses).
+A hidden ``.planted.jsonl`` holds one ``[source, file, item]`` line per item written: items
+drawn from the same source line are the planted duplicates bench/dupes.py scores against.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from pathlib import Path
 import opencc
 
 # Bump whenever the output for a given seed changes: bench/common.py regenerates stale corpora.
-VERSION = 2
+VERSION = 3  # 3: + .planted.jsonl (the corpus files themselves are byte-identical to 2)
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ".manifest.json"
+PLANTED = ".planted.jsonl"
 
 CN_DIGITS = "零一二三四五六七八九"
 # a leading item marker of the sample corpus: 1. 1、 1。 1, (1) （一） 1) 一、 ① • · - 某 "1 1,"
@@ -288,6 +291,7 @@ class Built:
     items: int
     paragraphs: int
     styles: Counter[str]
+    planted: list[tuple[str, str]] = field(default_factory=list)  # (source key, item as written)
 
 
 def choose_spec(rng: random.Random, conv: dict[str, opencc.OpenCC]) -> FileSpec:
@@ -359,15 +363,23 @@ def _bundle_title(rng: random.Random, spec: FileSpec, b: int, title: str) -> str
     return spec.convert(form.format(c=cn_numeral(b), n=b, t=title, r=rng.choice(ROLES_ZH)))
 
 
-def _draw_items(rng: random.Random, pools: Pools, spec: FileSpec, kind: str, n: int) -> list[str]:
-    """``n`` perturbed items of ``kind`` that fit the file's encoding (Big5 ones may be fewer)."""
-    pool = getattr(pools, kind)[spec.variant] or pools.duty[spec.variant]
-    items = []
+def _draw_items(
+    rng: random.Random, pools: Pools, spec: FileSpec, kind: str, n: int
+) -> tuple[list[str], list[str]]:
+    """``n`` perturbed items of ``kind`` that fit the file's encoding (Big5 ones may be fewer),
+    and the source line of each (``lang/kind/index``): items of one source line are the planted
+    duplicates (across scripts too: the Chinese pools of every script are parallel lists)."""
+    if not getattr(pools, kind)[spec.variant]:
+        kind = "duty"
+    pool = getattr(pools, kind)[spec.variant]
+    items, sources = [], []
     for _ in range(n):
-        text = perturb(rng.choice(pool), rng, pools.tails[spec.variant], spec.lang == "en")
+        i = rng.randrange(len(pool))  # the same draw as rng.choice(pool)
+        text = perturb(pool[i], rng, pools.tails[spec.variant], spec.lang == "en")
         if text and _fits(text, spec.encoding):
             items.append(text)
-    return items
+            sources.append(f"{spec.lang}/{kind}/{i}")
+    return items, sources
 
 
 def _pick_style(rng: random.Random, spec: FileSpec, n: int) -> str:
@@ -410,7 +422,7 @@ def _sections(rng: random.Random, pools: Pools, spec: FileSpec, quota: int) -> B
     duty = True
     while quota > 0:
         n = min(quota, rng.randint(4, 25) if duty else rng.randint(3, 12))
-        items = _draw_items(rng, pools, spec, "duty" if duty else "requirement", n)
+        items, sources = _draw_items(rng, pools, spec, "duty" if duty else "requirement", n)
         quota -= n
         if not items:
             continue
@@ -421,6 +433,7 @@ def _sections(rng: random.Random, pools: Pools, spec: FileSpec, quota: int) -> B
         lines += body
         built.items += len(items)
         built.styles[style] += 1
+        built.planted += [(k, _terminated(t, spec)) for k, t in zip(sources, items, strict=True)]
         duty = not duty if rng.random() < 0.6 else duty
     built.text = "\n".join(lines)
     return built
@@ -444,6 +457,7 @@ def make_file(rng: random.Random, pools: Pools, spec: FileSpec, quota: int) -> B
         part = _sections(rng, pools, spec, quota // bundles + (b <= quota % bundles))
         blocks.append(part.text)
         out.items += part.items
+        out.planted += part.planted
         out.styles.update(part.styles)
     if rng.random() < 0.2:
         blocks.append(_boilerplate_bottom(rng, spec))
@@ -473,6 +487,7 @@ def generate(clauses: int, out: Path, seed: int = 0, per_dir: int = 250) -> dict
     styles: Counter[str] = Counter()
     encodings: dict[str, str] = {}
     written = files = size = paragraphs = 0
+    planted = (out / PLANTED).open("w", encoding="utf-8")
     while written < clauses:
         spec = choose_spec(rng, conv)
         built = make_file(rng, pools, spec, min(rng.randint(20, 300), clauses - written))
@@ -482,12 +497,16 @@ def generate(clauses: int, out: Path, seed: int = 0, per_dir: int = 250) -> dict
         path.parent.mkdir(parents=True, exist_ok=True)
         data = built.text.encode(spec.encoding)
         path.write_bytes(data)
+        rel = str(path.relative_to(out))
+        for key, item in built.planted:
+            planted.write(json.dumps([key, rel, item], ensure_ascii=False) + "\n")
         if spec.encoding != "utf-8":
-            encodings[str(path.relative_to(out))] = spec.encoding
+            encodings[rel] = spec.encoding
         written, files, size = written + built.items, files + 1, size + len(data)
         paragraphs += built.paragraphs
         stats[f"{spec.variant}/{spec.encoding}"] += 1
         styles.update(built.styles)
+    planted.close()
     return {
         "version": VERSION,
         "seed": seed,

@@ -41,10 +41,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 HOST = "127.0.0.1"
+PAGES = {"search.html": "/", "dupes.html": "/dupes", "themes.html": "/themes"}  # routes
 ASSETS = [
-    "search.html",
-    "dupes.html",
-    "themes.html",
     "app.css",
     "common.js",
     "search.js",
@@ -68,14 +66,19 @@ def ensure_corpus(corpus: Path, clauses: int) -> Path:
 
 
 def ensure_index(corpus: Path, index: Path) -> int:
-    """Ingest the corpus once; later runs reuse the index. Returns the clause count."""
+    """Ingest the corpus; later runs reuse the index (the ingest is incremental, so a
+    regenerated corpus replaces what changed and nothing else). Returns the clause count."""
     from jdsearch import Corpus
 
     c = Corpus(index)
-    if not (index / "clauses.sqlite").exists():
-        t0 = time.perf_counter()
-        c.ingest([corpus])
-        print(f"ingested {corpus} into {index} in {time.perf_counter() - t0:.0f} s", flush=True)
+    t0 = time.perf_counter()
+    report = c.ingest([corpus])
+    print(
+        f"ingested {corpus} into {index} in {time.perf_counter() - t0:.0f} s "
+        f"(added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"removed {report.removed})",
+        flush=True,
+    )
     return int(c.stats()["clauses"])  # type: ignore[call-overload]
 
 
@@ -160,6 +163,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 # --------------------------------------------------------------------------- load
+FAILED: dict[tuple[int, str], str] = {}  # (status, query) -> start of the answer
+
+
 def client_loop(
     base: str,
     queries: list[tuple[str, str]],
@@ -182,8 +188,11 @@ def client_loop(
                 status = r.status_code
                 if status == 200:
                     r.json()
-            except httpx.HTTPError:
+                else:
+                    FAILED.setdefault((status, q), r.text[:160])
+            except httpx.HTTPError as exc:
                 status = 0
+                FAILED.setdefault((0, q), repr(exc)[:160])
             mine.append((kind, (time.perf_counter() - t0) * 1000, status))
     samples.extend(mine)  # list.extend is atomic under the GIL
 
@@ -240,6 +249,7 @@ def summarise(samples: list[tuple[str, float, int]], elapsed: float) -> dict[str
     return {
         "requests": len(samples),
         "errors": sum(1 for _, _, status in samples if status != 200),
+        "errors_by_status": dict(Counter(str(s) for _, _, s in samples if s != 200)),
         "seconds": round(elapsed, 1),
         "throughput_rps": round(len(samples) / elapsed, 1),
         "latency_ms": percentiles(ok),
@@ -248,16 +258,24 @@ def summarise(samples: list[tuple[str, float, int]], elapsed: float) -> dict[str
 
 
 # --------------------------------------------------------------------------- pages and assets
-def asset_sizes(base: str) -> dict[str, dict[str, int]]:
-    """Bytes on the wire with and without gzip, per asset."""
-    out = {}
+def asset_sizes(base: str) -> dict[str, dict[str, object]]:
+    """Bytes on the wire with and without gzip, per asset, and whether gzip was used (the
+    page itself, /, and a search answer included)."""
+    out: dict[str, dict[str, object]] = {}
+    paths = {f"{name} ({route})": route for name, route in PAGES.items()}
+    paths.update({name: f"/static/{name}" for name in ASSETS})
+    paths["/api/search"] = "/api/search?q=%E9%94%80%E5%94%AE&limit=10"
     with httpx.Client(base_url=base) as http:
-        for name in ASSETS:
-            raw = http.get(f"/static/{name}", headers={"Accept-Encoding": "identity"})
-            gz = http.get(f"/static/{name}", headers={"Accept-Encoding": "gzip"})
+        for name, path in paths.items():
+            raw = http.get(path, headers={"Accept-Encoding": "identity"})
+            with http.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as gz:
+                wire = sum(len(chunk) for chunk in gz.iter_raw())
+                encoding = gz.headers.get("content-encoding", "")
             out[name] = {
+                "status": raw.status_code,
                 "bytes": len(raw.content),
-                "gzip_bytes": int(gz.headers.get("content-length", len(gz.content))),
+                "wire_bytes_gzip_accepted": wire,
+                "content_encoding": encoding or "none",
             }
     return out
 
@@ -321,8 +339,12 @@ def run_phase(
             t0 = time.perf_counter()
             asyncio.run(prefill(base, queries, clients))
             out["cache_fill_s"] = round(time.perf_counter() - t0, 1)
+        FAILED.clear()
         samples, elapsed = run_load(base, queries, clients, duration)
         out["search"] = summarise(samples, elapsed)
+        out["search"]["failed_queries"] = [  # type: ignore[index]
+            {"status": st, "query": q, "answer": a} for (st, q), a in sorted(FAILED.items())
+        ]
         print(f"search cache={cache}", json.dumps(out["search"], indent=2), flush=True)
         if pages:
             out["assets"] = asset_sizes(base)

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from jdsearch.corpus import Corpus
+from jdsearch.dupes import CROSS_LINGUAL_THRESHOLD
 from jdsearch.ingest import ProgressFn
 from jdsearch.normalize import LANGS
 from jdsearch.segment import KINDS
@@ -277,6 +278,14 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> Text:
     help="Also match English and Chinese translations of a duty.",
 )
 @click.option(
+    "--cross-lingual-threshold",
+    type=click.FloatRange(1, 100),
+    default=CROSS_LINGUAL_THRESHOLD,
+    show_default=True,
+    help="Minimum concept-bag similarity (0-100) for an English and a Chinese clause to be "
+    "translations; chosen on labelled pairs of the sample corpus (lower finds more, falsely too).",
+)
+@click.option(
     "--of",
     "of",
     metavar="CLAUSE_ID_OR_TEXT",
@@ -284,18 +293,28 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> Text:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (an array of groups).")
 def dupes(
-    index_dir: Path, threshold: float, cross_lingual: bool, of: str | None, as_json: bool
+    index_dir: Path,
+    threshold: float,
+    cross_lingual: bool,
+    cross_lingual_threshold: float,
+    of: str | None,
+    as_json: bool,
 ) -> None:
     """Near-duplicate clauses: the same duty reworded, re-scripted or translated.
 
     Relations: exact, near, cross-script (traditional/simplified), cross-lingual (English/Chinese).
-    Each group has a canonical member (the most central, most complete wording).
+    Each group has a canonical member (the most central, most complete wording). --of takes a
+    clause id (16 hex digits; an unknown one is an error) or any other text to paste.
     """
     corpus = Corpus(index_dir)
     if of is not None:
-        _dupes_of(corpus, of, threshold, cross_lingual, as_json)
+        _dupes_of(corpus, of, threshold, cross_lingual, cross_lingual_threshold, as_json)
         return
-    groups = corpus.dupes(threshold=threshold, cross_lingual=cross_lingual)
+    groups = corpus.dupes(
+        threshold=threshold,
+        cross_lingual=cross_lingual,
+        cross_lingual_threshold=cross_lingual_threshold,
+    )
     by_id = {c.clause_id: c for c in corpus.clauses()}
     data = [group_json(g, by_id) for g in groups]
     if as_json:
@@ -319,9 +338,19 @@ def dupes(
 
 
 def _dupes_of(
-    corpus: Corpus, of: str, threshold: float, cross_lingual: bool, as_json: bool
+    corpus: Corpus,
+    of: str,
+    threshold: float,
+    cross_lingual: bool,
+    cross_lingual_threshold: float,
+    as_json: bool,
 ) -> None:
-    clause, matches = corpus.dupes_of(of, threshold=threshold, cross_lingual=cross_lingual)
+    clause, matches = corpus.dupes_of(
+        of,
+        threshold=threshold,
+        cross_lingual=cross_lingual,
+        cross_lingual_threshold=cross_lingual_threshold,
+    )
     rows = [member_json(c, s, r) for c, s, r in matches]
     if as_json:
         _emit_json(rows)
@@ -386,17 +415,21 @@ def themes(index_dir: Path, k: int | None, as_json: bool) -> None:
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
+    help="Write to this file instead of standard output (csv files get a UTF-8 BOM).",
 )
 @click.option("--k", type=click.IntRange(2, 5000), help="Number of themes per kind.")
 def export(index_dir: Path, fmt: str, output: Path | None, k: int | None) -> None:
-    """Export the duty taxonomy (areas -> themes -> canonical duties -> variants)."""
+    """Export the duty taxonomy (areas -> themes -> canonical duties -> variants).
+
+    Everything is UTF-8. A csv written with -o starts with a byte-order mark, so Excel opens the
+    Chinese text correctly; on standard output it stays plain UTF-8 for pipes and scripts.
+    """
     text = Corpus(index_dir).export(fmt, k=k)
     if output is None:
         sys.stdout.write(text)
         return
     try:
-        output.write_text(text, "utf-8")
+        output.write_text(text, "utf-8-sig" if fmt == "csv" else "utf-8")
     except OSError as exc:
         raise JdsearchError(f"cannot write {output}: {exc.strerror}") from None
     err.print(f"wrote {output}")

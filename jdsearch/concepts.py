@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
 from rapidfuzz import fuzz
 
 from jdsearch.analysis import INDEX, QUERY, Analyzer, default_analyzer
+from jdsearch.dupes import CROSS_LINGUAL_THRESHOLD
 
 GLOSSARY_WEIGHT = 2  # a curated concept counts as this many tokens in the bag
 _GLOSS_STRIP = re.compile(r"\([^)]*\)|\[[^\]]*\]|CL:.*|\bsth\b|\bsb\b|\bone's\b")
@@ -131,7 +133,7 @@ def _cedict() -> dict[str, list[str]]:
 class ConceptMapper:
     """Maps a clause in any language to concept tokens, and scores two clauses' bags."""
 
-    threshold = 45.0  # similarity at which two clauses in different languages are duplicates
+    threshold = CROSS_LINGUAL_THRESHOLD  # two clauses in different languages are duplicates
 
     def __init__(
         self, analyzer: Analyzer | None = None, *, use_cedict: bool = True, max_glosses: int = 3
@@ -142,6 +144,7 @@ class ConceptMapper:
         self.zh_concept: dict[str, str] = {}
         self.en_phrases: dict[tuple[str, ...], str] = {}
         self._load_glossary()
+        self._curated = frozenset(self.zh_concept.values())
         self._generic = _GENERIC | self._common_gloss_words()
 
     # ---- lexicon
@@ -252,17 +255,25 @@ class ConceptMapper:
 
     def bag(self, text: str) -> list[str]:
         """The weighted, sorted bag that similarity compares."""
-        concepts = set(self.concepts(text))
-        curated = set(self.zh_concept.values())
-        weighted = [c for c in concepts for _ in range(GLOSSARY_WEIGHT if c in curated else 1)]
-        return sorted(weighted)
+        return self.bag_of(self.concepts(text))
 
-    def similarity(self, a: str, b: str) -> float:
-        """0..100: rapidfuzz ratio of the two sorted, weighted concept bags (a weighted Dice)."""
-        ba, bb = self.bag(a), self.bag(b)
+    def bag_of(self, concepts: Iterable[str]) -> list[str]:
+        """The same from concept tokens already computed (batch callers analyse each text once)."""
+        curated = self._curated
+        return sorted(
+            c for c in set(concepts) for _ in range(GLOSSARY_WEIGHT if c in curated else 1)
+        )
+
+    @staticmethod
+    def bag_similarity(ba: list[str], bb: list[str]) -> float:
+        """0..100: rapidfuzz ratio of two sorted, weighted concept bags (a weighted Dice)."""
         if not ba or not bb:
             return 0.0
         return float(fuzz.ratio(ba, bb))
+
+    def similarity(self, a: str, b: str) -> float:
+        """0..100 between two clauses in any languages (see :meth:`bag_similarity`)."""
+        return self.bag_similarity(self.bag(a), self.bag(b))
 
 
 @lru_cache(maxsize=1)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
 from jdsearch import index as search_index
 from jdsearch.analysis import decode_groups
-from jdsearch.dupes import DuplicateFinder, Group, Member, near_duplicates_of, update_groups
+from jdsearch.dupes import (
+    CROSS_LINGUAL_THRESHOLD,
+    DuplicateFinder,
+    Group,
+    Member,
+    near_duplicates_of,
+    update_groups,
+)
 from jdsearch.ingest import IngestReport, Parser, ProgressFn, ingest
 from jdsearch.normalize import LANGS
 from jdsearch.search import SearchEngine, SearchResult
@@ -18,6 +26,8 @@ from jdsearch.store import Clause, ClauseStore, Document, JdsearchError, default
 from jdsearch.taxonomy import build_taxonomy
 from jdsearch.taxonomy import export as export_taxonomy
 from jdsearch.themes import CONCEPT, Area, Theme, build_themes, group_map
+
+CLAUSE_ID = re.compile(r"[0-9a-fA-F]{16}")
 
 
 class Corpus:
@@ -131,16 +141,29 @@ class Corpus:
         *,
         threshold: float = 85.0,
         cross_lingual: bool = True,
+        cross_lingual_threshold: float = CROSS_LINGUAL_THRESHOLD,
         recompute: bool = False,
     ) -> list[Group]:
-        """Duplicate groups (singletons omitted), largest first; cached until clauses change."""
-        if not 0 < threshold <= 100:
-            raise JdsearchError("threshold must be in (0, 100]")
+        """Duplicate groups (singletons omitted), largest first; cached until clauses change.
+
+        ``cross_lingual_threshold`` is the concept-bag similarity an English/Chinese pair needs.
+        """
+        for name, value in (
+            ("threshold", threshold),
+            ("cross_lingual_threshold", cross_lingual_threshold),
+        ):
+            if not 0 < value <= 100:
+                raise JdsearchError(f"{name} must be in (0, 100]")
         store = self._store()
         try:
-            state = f"{store.fingerprint()}:{threshold}:{cross_lingual}"
+            params = f"{threshold}:{cross_lingual}:{cross_lingual_threshold}"
+            state = f"{store.fingerprint()}:{params}"
             if recompute or store.get_meta("dupes_state") != state:
-                finder = DuplicateFinder(threshold, cross_lingual=cross_lingual)
+                finder = DuplicateFinder(
+                    threshold,
+                    cross_lingual=cross_lingual,
+                    cross_lingual_threshold=cross_lingual_threshold,
+                )
                 finder.fit(list(store.clauses()))
                 store.save_groups(_group_rows(finder.groups_), state)
                 search_index.rebuild(store)
@@ -154,18 +177,30 @@ class Corpus:
         *,
         threshold: float = 85.0,
         cross_lingual: bool = True,
+        cross_lingual_threshold: float = CROSS_LINGUAL_THRESHOLD,
     ) -> tuple[Clause | None, list[tuple[Clause, float, str]]]:
-        """Near-duplicates of one clause (by id) or of a pasted text."""
+        """Near-duplicates of one clause (by id) or of a pasted text.
+
+        A string shaped like a clause id (16 hex digits) must name one: a mistyped id is an
+        error, not a 16-character text to match.
+        """
         store = self._store()
         try:
             clause = store.clause(clause_id_or_text)
+            if clause is None and CLAUSE_ID.fullmatch(clause_id_or_text.strip()):
+                raise JdsearchError(f"no clause with id {clause_id_or_text.strip()}")
             text = clause.text if clause else clause_id_or_text
             if not text.strip():
                 raise JdsearchError("empty text")
             pool = list(store.clauses())
             exclude = clause.clause_id if clause else None
             return clause, near_duplicates_of(
-                text, pool, threshold, cross_lingual=cross_lingual, exclude=exclude
+                text,
+                pool,
+                threshold,
+                cross_lingual=cross_lingual,
+                cross_lingual_threshold=cross_lingual_threshold,
+                exclude=exclude,
             )
         finally:
             store.close()
@@ -245,6 +280,18 @@ def feature_tokens(store: ClauseStore, clauses: list[Clause]) -> list[list[str]]
     return out
 
 
+def concept_tokens(store: ClauseStore, clauses: list[Clause]) -> list[list[str]]:
+    """Concept tokens of each clause from the cached analyser tokens (no second jieba pass)."""
+    from jdsearch.concepts import default_mapper
+
+    mapper = default_mapper()
+    tokens = search_index.ensure_tokens(store, clauses)
+    return [
+        mapper.concepts_from_terms([g[0] for g in decode_groups(tokens[c.clause_id][0])])
+        for c in clauses
+    ]
+
+
 def chinese_words(store: ClauseStore, clauses: list[Clause]) -> list[list[str]]:
     """Coarse Chinese words of each clause, for readable Chinese theme labels."""
     tokens = search_index.ensure_tokens(store, clauses)
@@ -279,14 +326,25 @@ def _refresh_groups(store: ClauseStore, added_docs: set[str]) -> None:
     state = store.get_meta("dupes_state")
     if not state:
         return
-    _fingerprint, threshold, cross_lingual = state.rsplit(":", 2)
+    parts = state.split(":")
+    if len(parts) != 4:  # written by an older version: recompute
+        store.set_meta("dupes_state", "")
+        return
+    _fingerprint, threshold, cross_lingual, cl_threshold = parts
     clauses = list(store.clauses())
     new_ids = {c.clause_id for c in clauses if c.doc_id in added_docs}
     if len(new_ids) > INCREMENTAL_LIMIT * max(len(clauses), 1):
         store.set_meta("dupes_state", "")
         return
-    rows = update_groups(store.group_rows(), clauses, new_ids, float(threshold))
-    store.save_groups(rows, f"{store.fingerprint()}:{threshold}:{cross_lingual}")
+    rows = update_groups(
+        store.group_rows(),
+        clauses,
+        new_ids,
+        float(threshold),
+        cross_lingual_threshold=float(cl_threshold) if cross_lingual == "True" else None,
+        concepts_of=lambda cs: concept_tokens(store, list(cs)),
+    )
+    store.save_groups(rows, f"{store.fingerprint()}:{threshold}:{cross_lingual}:{cl_threshold}")
 
 
 def _group_rows(groups: list[Group]) -> list[tuple[str, str, str, float, str, int]]:

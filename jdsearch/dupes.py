@@ -6,8 +6,10 @@ Pipeline (each a swappable part):
 2. candidates for near-duplicates by MinHash LSH over character 3-grams of one representative per
    key — never all pairs (the signatures are computed with numpy over the whole batch at once);
 3. every candidate verified with rapidfuzz against ``threshold`` (default 85);
-4. cross-lingual candidates (English <-> Chinese) from shared concept tokens
-   (:mod:`jdsearch.concepts`), verified with the concept-bag similarity;
+4. cross-lingual candidates (English <-> Chinese): for each clause its best partners in the other
+   language by summed IDF of shared concept tokens (:mod:`jdsearch.concepts`), found with sparse
+   matrix products, then verified with the concept-bag similarity against
+   ``cross_lingual_threshold``;
 5. union-find over verified pairs, then a guard against chaining: each member must itself match
    the group's canonical member (the most central, most complete wording), else it is split off.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 
@@ -28,6 +30,9 @@ from jdsearch.normalize import EN, detect_lang, match_key
 from jdsearch.store import Clause
 
 EXACT, NEAR, CROSS_SCRIPT, CROSS_LINGUAL = "exact", "near", "cross-script", "cross-lingual"
+# Concept-bag similarity at which an English and a Chinese clause are the same duty; chosen on
+# the labelled translation / unrelated pairs of the sample corpus (tests/test_dupes.py).
+CROSS_LINGUAL_THRESHOLD = 48.0
 _PRIME = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _EN_WORDS = re.compile(r"[a-z0-9]+")
@@ -191,7 +196,9 @@ class DuplicateFinder:
         threshold: float = 85.0,
         *,
         cross_lingual: bool = True,
-        cross_lingual_threshold: float | None = None,
+        cross_lingual_threshold: float = CROSS_LINGUAL_THRESHOLD,
+        cross_lingual_candidates: int = 10,
+        cross_lingual_margin: float = 5.0,
         num_perm: int = 64,
         bands: int = 32,
         ngram: int = 3,
@@ -200,6 +207,8 @@ class DuplicateFinder:
         self.threshold = threshold
         self.cross_lingual = cross_lingual
         self.cross_lingual_threshold = cross_lingual_threshold
+        self.cross_lingual_candidates = cross_lingual_candidates
+        self.cross_lingual_margin = cross_lingual_margin
         self.num_perm = num_perm
         self.bands = bands
         self.ngram = ngram
@@ -215,6 +224,7 @@ class DuplicateFinder:
             if i != reps[r]:
                 edges[(reps[r], i)] = 100.0
         self.pairs_verified_ = 0
+        self._bags: dict[int, list[str]] = {}
         self._near_pairs(reps, keys, edges)
         if self.cross_lingual:
             self._cross_lingual_pairs(reps, edges)
@@ -252,35 +262,33 @@ class DuplicateFinder:
         from jdsearch.concepts import default_mapper
 
         mapper = default_mapper()
-        threshold = self.cross_lingual_threshold or getattr(mapper, "threshold", self.threshold)
         en = [i for i in reps if self.clauses_[i].lang == EN]
         zh = [i for i in reps if self.clauses_[i].lang != EN]
         if not en or not zh:
             return
-        bags = {i: sorted(set(mapper.concepts(self.clauses_[i].text))) for i in en + zh}
-        df: dict[str, int] = defaultdict(int)
-        for i in en + zh:
-            for c in bags[i]:
-                df[c] += 1
-        inverted: dict[str, list[int]] = defaultdict(list)
-        cap = max(50, len(zh) // 20)
-        for i in zh:
-            for c in bags[i]:
-                if df[c] <= cap:
-                    inverted[c].append(i)
-        for i in en:
-            counts: dict[int, int] = defaultdict(int)
-            for c in bags[i]:
-                for j in inverted.get(c, ()):
-                    counts[j] += 1
-            need = max(2, len(bags[i]) // 3)
-            for j, shared in counts.items():
-                if shared < need:
-                    continue
-                self.pairs_verified_ += 1
-                score = mapper.similarity(self.clauses_[i].text, self.clauses_[j].text)
-                if score >= threshold:
-                    edges[(min(i, j), max(i, j))] = score
+        concepts = {i: mapper.concepts(self.clauses_[i].text) for i in en + zh}
+        self._bags.update({i: mapper.bag_of(concepts[i]) for i in en + zh})
+        pairs = concept_candidates(
+            [concepts[i] for i in en],
+            [concepts[j] for j in zh],
+            top_n=self.cross_lingual_candidates,
+        )
+        verified: list[tuple[int, int, float]] = []
+        for a, b in pairs:
+            i, j = en[a], zh[b]
+            self.pairs_verified_ += 1
+            score = mapper.bag_similarity(self._bags[i], self._bags[j])
+            if score >= self.cross_lingual_threshold:
+                verified.append((i, j, score))
+        for i, j, score in mutual_best(verified, self.cross_lingual_margin):
+            edges[(min(i, j), max(i, j))] = score
+
+    def _bag(self, i: int) -> list[str]:
+        if i not in self._bags:
+            from jdsearch.concepts import default_mapper
+
+            self._bags[i] = default_mapper().bag(self.clauses_[i].text)
+        return self._bags[i]
 
     # ---- groups
     def _score(self, a: int, b: int) -> float:
@@ -288,18 +296,14 @@ class DuplicateFinder:
         if (ca.lang == EN) != (cb.lang == EN):
             from jdsearch.concepts import default_mapper
 
-            return default_mapper().similarity(ca.text, cb.text)
+            return default_mapper().bag_similarity(self._bag(a), self._bag(b))
         english = ca.lang == EN and cb.lang == EN
         return text_similarity(self.keys_[a], self.keys_[b], english)
 
     def _threshold_for(self, a: int, b: int) -> float:
         ca, cb = self.clauses_[a], self.clauses_[b]
         if (ca.lang == EN) != (cb.lang == EN):
-            from jdsearch.concepts import default_mapper
-
-            return self.cross_lingual_threshold or getattr(
-                default_mapper(), "threshold", self.threshold
-            )
+            return self.cross_lingual_threshold
         return required_score(self.threshold, self.keys_[a], self.keys_[b])
 
     def _group(self, edges: dict[tuple[int, int], float]) -> list[Group]:
@@ -362,6 +366,136 @@ class DuplicateFinder:
         return Group(gid, c0.clause_id, members)
 
 
+# --------------------------------------------------------------------------- cross-lingual
+def concept_candidates(
+    left: Sequence[Collection[str]],
+    right: Sequence[Collection[str]],
+    *,
+    top_n: int = 10,
+    query_terms: int = 8,
+    chunk_work: int = 2_000_000,
+) -> set[tuple[int, int]]:
+    """(i, j) pairs: for each left bag its ``top_n`` right bags by summed IDF of shared concepts,
+    and the same from the right side; never all pairs.
+
+    Why IDF and not a document-frequency cap: a clause made only of common concepts (负责公司产品的
+    销售和推广: responsible, company, product, sales, promotion) still gets its best partners, while
+    rare shared concepts rank first. Each query keeps its ``query_terms`` rarest concepts, so its
+    cost is bounded by their posting lists; identical bags are queried once. The products run as
+    sparse matrix multiplications (scipy) in row chunks of about ``chunk_work`` postings.
+    """
+    vocab: dict[str, int] = {}
+    uniq_l, of_l = _unique_bags(left, vocab)
+    uniq_r, of_r = _unique_bags(right, vocab)
+    if not uniq_l or not uniq_r:
+        return set()
+    ml, mr = _incidence(uniq_l, len(vocab)), _incidence(uniq_r, len(vocab))
+    weight_l = np.bincount(of_l[of_l >= 0], minlength=len(uniq_l)).astype(np.float64)
+    weight_r = np.bincount(of_r[of_r >= 0], minlength=len(uniq_r)).astype(np.float64)
+    df = np.asarray(ml.T @ weight_l + mr.T @ weight_r).ravel()  # clauses, not unique bags
+    n = float(len(left) + len(right))
+    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+    pairs = _top_partners(ml, mr, idf, top_n, query_terms, chunk_work)
+    pairs |= {(a, b) for b, a in _top_partners(mr, ml, idf, top_n, query_terms, chunk_work)}
+    members_l = _members(of_l, len(uniq_l))
+    members_r = _members(of_r, len(uniq_r))
+    out: set[tuple[int, int]] = set()
+    for a, b in pairs:  # every clause of bag a with the first of bag b, and back: enough to link
+        la, rb = members_l[a], members_r[b]
+        out.update((i, rb[0]) for i in la)
+        out.update((la[0], j) for j in rb)
+    return out
+
+
+def mutual_best(
+    verified: Sequence[tuple[int, int, float]], margin: float
+) -> list[tuple[int, int, float]]:
+    """Verified (english, chinese, score) pairs within ``margin`` of the best score of *both* ends.
+
+    A translation is a one-to-one relation; a short generic clause (负责本区域的销售工作) passes the
+    threshold against many English duties, and union-find would make it a hub. Ties and near-ties
+    survive, so script variants and copies of one translation all link.
+    """
+    best_l: dict[int, float] = defaultdict(float)
+    best_r: dict[int, float] = defaultdict(float)
+    for i, j, s in verified:
+        best_l[i] = max(best_l[i], s)
+        best_r[j] = max(best_r[j], s)
+    return [(i, j, s) for i, j, s in verified if s >= max(best_l[i], best_r[j]) - margin]
+
+
+def _unique_bags(
+    bags: Sequence[Collection[str]], vocab: dict[str, int]
+) -> tuple[list[list[int]], np.ndarray]:
+    """Distinct non-empty concept sets as vocabulary ids; each bag's distinct index (-1: empty)."""
+    seen: dict[frozenset[str], int] = {}
+    uniq: list[list[int]] = []
+    of = np.full(len(bags), -1, dtype=np.int64)
+    for i, bag in enumerate(bags):
+        if not bag:
+            continue
+        key = frozenset(bag)
+        u = seen.get(key)
+        if u is None:
+            u = seen[key] = len(uniq)
+            uniq.append(sorted(vocab.setdefault(c, len(vocab)) for c in key))
+        of[i] = u
+    return uniq, of
+
+
+def _incidence(rows: list[list[int]], width: int):  # type: ignore[no-untyped-def]
+    from scipy import sparse
+
+    indptr = np.r_[0, np.cumsum([len(r) for r in rows])]
+    indices = np.fromiter((c for r in rows for c in r), dtype=np.int64, count=int(indptr[-1]))
+    data = np.ones(len(indices), dtype=np.float32)
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), width))
+
+
+def _members(of: np.ndarray, n: int) -> list[list[int]]:
+    out: list[list[int]] = [[] for _ in range(n)]
+    for i, u in enumerate(of.tolist()):
+        if u >= 0:
+            out[u].append(i)
+    return out
+
+
+def _top_partners(  # type: ignore[no-untyped-def]
+    queries, targets, idf: np.ndarray, top_n: int, query_terms: int, chunk_work: int
+) -> set[tuple[int, int]]:
+    """For each query row, the ``top_n`` target rows by summed IDF of shared columns."""
+    from scipy import sparse
+
+    q = queries.tocsr(copy=True)
+    # keep each query's rarest concepts (highest IDF): bounded work per query
+    cols = q.indices
+    rows = np.repeat(np.arange(q.shape[0]), np.diff(q.indptr))
+    w = idf[cols]
+    order = np.lexsort((cols, -w, rows))
+    rank = np.arange(len(order)) - q.indptr[rows[order]]
+    keep = np.sort(order[rank < query_terms])
+    indptr = np.r_[0, np.cumsum(np.bincount(rows[keep], minlength=q.shape[0]))]
+    q = sparse.csr_matrix((w[keep].astype(np.float32), cols[keep], indptr), shape=q.shape)
+    t = targets.T.tocsr()
+    posting = np.diff(t.indptr)  # targets per concept
+    work = np.asarray(q.astype(bool).astype(np.int64) @ posting).ravel()
+    cum = np.cumsum(work)
+    out: set[tuple[int, int]] = set()
+    start = 0
+    while start < q.shape[0]:
+        base = cum[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(cum, base + chunk_work, side="right")))
+        prod = (q[start:stop] @ t).tocsr()
+        prod.sort_indices()
+        r = np.repeat(np.arange(prod.shape[0]), np.diff(prod.indptr))
+        order = np.lexsort((prod.indices, -prod.data, r))
+        rank = np.arange(len(order)) - prod.indptr[r[order]]
+        best = order[rank < top_n]
+        out.update(zip((r[best] + start).tolist(), prod.indices[best].tolist(), strict=True))
+        start = stop
+    return out
+
+
 # --------------------------------------------------------------------------- one text
 def near_duplicates_of(
     text: str,
@@ -369,6 +503,7 @@ def near_duplicates_of(
     threshold: float = 85.0,
     *,
     cross_lingual: bool = True,
+    cross_lingual_threshold: float = CROSS_LINGUAL_THRESHOLD,
     exclude: str | None = None,
     limit: int = 100,
 ) -> list[tuple[Clause, float, str]]:
@@ -397,15 +532,16 @@ def near_duplicates_of(
         from jdsearch.concepts import default_mapper
 
         mapper = default_mapper()
-        cl_threshold = getattr(mapper, "threshold", threshold)
-        mine = set(mapper.concepts(text))
+        mine = mapper.concepts(text)
+        my_bag = mapper.bag_of(mine)
         for i, c in enumerate(pool):
             if (c.lang == EN) == q_lang_en or i in out:
                 continue
-            if len(mine & set(mapper.concepts(c.text))) < 2:
+            theirs = mapper.concepts(c.text)
+            if len(set(mine) & set(theirs)) < 2:
                 continue
-            s = mapper.similarity(text, c.text)
-            if s >= cl_threshold:
+            s = mapper.bag_similarity(my_bag, mapper.bag_of(theirs))
+            if s >= cross_lingual_threshold:
                 out[i] = s
     ranked = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return [(pool[i], round(s, 1), relation(probe, pool[i], key, keys[i])) for i, s in ranked]
@@ -415,15 +551,27 @@ def near_duplicates_of(
 GroupRow = tuple[str, str, str, float, str, int]
 
 
+ConceptsFn = Callable[[Sequence[Clause]], list[list[str]]]
+
+
 def update_groups(
-    rows: Sequence[GroupRow], clauses: Sequence[Clause], new_ids: set[str], threshold: float
+    rows: Sequence[GroupRow],
+    clauses: Sequence[Clause],
+    new_ids: set[str],
+    threshold: float,
+    *,
+    cross_lingual_threshold: float | None = None,
+    concepts_of: ConceptsFn | None = None,
 ) -> list[GroupRow]:
     """Stored groups brought up to date after an ingest, without recomputing them all.
 
     Rows of clauses that no longer exist are dropped (a group losing its canonical promotes its
     closest member); each new clause joins the group of the best-matching canonical, or pairs
-    with the best-matching ungrouped clause, when it passes the same verification. New
-    clauses are compared monolingually here; a full ``dupes`` run adds cross-lingual links.
+    with the best-matching ungrouped clause, when it passes the same verification. With a
+    ``cross_lingual_threshold``, a new clause still alone then gets its translation partner as
+    a full run finds it (:func:`concept_candidates` with the new clauses as queries,
+    :func:`mutual_best`), joining the partner's group if it also matches that group's canonical.
+    ``concepts_of`` gives concept tokens for clauses (default: analyse each text).
     """
     from rapidfuzz import process
 
@@ -461,12 +609,80 @@ def update_groups(
             gids.append(gid)
             gkeys.append(best[0])
             loose_keys[best[2]] = ""  # now grouped
+    if cross_lingual_threshold is not None:
+        _link_new_cross_lingual(
+            groups, clauses, new_ids, threshold, cross_lingual_threshold, concepts_of
+        )
     return [
         (str(m[0]), gid, str(m[1]), float(m[2]), str(m[3]), rank)  # type: ignore[arg-type]
         for gid, members in groups.items()
         if len(members) > 1
         for rank, m in enumerate(members)
     ]
+
+
+def _link_new_cross_lingual(
+    groups: dict[str, list[list[object]]],
+    clauses: Sequence[Clause],
+    new_ids: set[str],
+    threshold: float,
+    cl_threshold: float,
+    concepts_of: ConceptsFn | None,
+) -> None:
+    """Cross-lingual links for new clauses left alone by the monolingual pass (in place)."""
+    from jdsearch.concepts import default_mapper
+
+    mapper = default_mapper()
+    if concepts_of is None:
+        concepts_of = lambda cs: [mapper.concepts(c.text) for c in cs]  # noqa: E731
+    group_of = {str(m[0]): g for g, ms in groups.items() for m in ms}
+    alone = [c for c in clauses if c.clause_id in new_ids and c.clause_id not in group_of]
+    if not alone:
+        return
+    concepts = dict(zip((c.clause_id for c in clauses), concepts_of(clauses), strict=True))
+    bag = {cid: mapper.bag_of(cs) for cid, cs in concepts.items()}
+    verified: list[tuple[str, str, float]] = []
+    for q_en in (True, False):
+        queries = [c for c in alone if (c.lang == EN) == q_en]
+        others = [c for c in clauses if (c.lang == EN) != q_en]
+        pairs = concept_candidates(
+            [concepts[c.clause_id] for c in queries], [concepts[c.clause_id] for c in others]
+        )
+        for a, b in pairs:
+            q, o = queries[a].clause_id, others[b].clause_id
+            s = mapper.bag_similarity(bag[q], bag[o])
+            if s >= cl_threshold:
+                verified.append((q, o, s))
+    by_id = {c.clause_id: c for c in clauses}
+    keys: dict[str, str] = {}
+
+    def key(cid: str) -> str:
+        return keys.setdefault(cid, match_key(by_id[cid].text))
+
+    def score(a: str, b: str) -> tuple[float, bool]:
+        ca, cb = by_id[a], by_id[b]
+        if (ca.lang == EN) != (cb.lang == EN):
+            s = mapper.bag_similarity(bag[a], bag[b])
+            return s, s >= cl_threshold
+        s = text_similarity(key(a), key(b), ca.lang == EN)
+        return s, s >= required_score(threshold, key(a), key(b))
+
+    for q, o, s in sorted(mutual_best(verified, 0.0), key=lambda t: (-t[2], t[0], t[1])):
+        if q in group_of:
+            continue
+        if o in group_of:
+            g = group_of[o]
+            canon = str(groups[g][0][1])
+            s_c, ok = (s, True) if canon == o else score(canon, q)
+            if not ok:
+                continue
+            rel = relation(by_id[canon], by_id[q], key(canon), key(q))
+            groups[g].append([q, canon, round(s_c, 1), rel])
+            group_of[q] = g
+        else:
+            gid = hashlib.sha1(o.encode()).hexdigest()[:12]
+            groups[gid] = [[o, o, 100.0, "canonical"], [q, o, round(s, 1), CROSS_LINGUAL]]
+            group_of[o] = group_of[q] = gid
 
 
 def _accept(new: Clause, old: Clause, key: str, old_key: str, threshold: float) -> bool:

@@ -13,7 +13,9 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
+import opencc
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
@@ -109,7 +111,11 @@ def _theme_node(
         "size": t.size,
         "langs": t.langs,
         "documents": t.documents,
-        "canonical": {"clause_id": t.canonical_id, "text": t.canonical_text},
+        "canonical": {
+            "clause_id": t.canonical_id,
+            "text": t.canonical_text,
+            "lang": by_id[t.canonical_id].lang if t.canonical_id in by_id else "",
+        },
         "groups": groups,
     }
 
@@ -220,7 +226,9 @@ def to_skos(taxonomy: dict[str, object]) -> str:
             theme = URIRef(f"{BASE}theme:{t['theme_id']}")
             _concept(g, theme, scheme, t["theme_id"], t["label_en"], t["label_zh"])
             _link(g, area, theme)
-            g.add((theme, SKOS.definition, Literal(t["canonical"]["text"])))
+            canon_t = t["canonical"]
+            lang = _SKOS_LANG.get(str(canon_t.get("lang", "")))
+            g.add((theme, SKOS.definition, Literal(canon_t["text"], lang=lang)))
             for grp in t["groups"]:
                 duty = URIRef(f"{BASE}duty:{grp['group_id']}")
                 canon = grp["canonical"]
@@ -239,11 +247,28 @@ def to_skos(taxonomy: dict[str, object]) -> str:
 
 
 def _concept(g: Graph, node: URIRef, scheme: URIRef, notation: str, en: str, zh: str) -> None:
+    """A labelled concept: a prefLabel per language that has one (an empty label is omitted,
+    never a placeholder); zh-Hant is the zh-Hans label through OpenCC s2t; the notation stands
+    in when no label exists, since every SKOS concept needs a prefLabel."""
     g.add((node, RDF.type, SKOS.Concept))
     g.add((node, SKOS.inScheme, scheme))
     g.add((node, SKOS.notation, Literal(notation)))
-    g.add((node, SKOS.prefLabel, Literal(en, lang="en")))
-    g.add((node, SKOS.prefLabel, Literal(zh, lang="zh-Hans")))
+    if en:
+        g.add((node, SKOS.prefLabel, Literal(en, lang="en")))
+    if zh:
+        g.add((node, SKOS.prefLabel, Literal(zh, lang="zh-Hans")))
+        g.add((node, SKOS.prefLabel, Literal(_s2t(zh), lang="zh-Hant")))
+    if not en and not zh:
+        g.add((node, SKOS.prefLabel, Literal(notation, lang="en")))
+
+
+@lru_cache(maxsize=1)
+def _s2t_converter() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
+
+
+def _s2t(text: str) -> str:
+    return str(_s2t_converter().convert(text))
 
 
 def _link(g: Graph, broader: URIRef, narrower: URIRef) -> None:

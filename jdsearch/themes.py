@@ -233,16 +233,21 @@ def label_terms(
     en = [t[1:] for t, _ in scored if t.startswith(CONCEPT) and t[1:] in curated]
     en += [t[1:] for t, _ in scored if t.startswith(CONCEPT)]
     en += [t for t, _ in scored if not t.startswith(CONCEPT) and t.isascii() and t.isalpha()]
-    en = [t for t in dict.fromkeys(en) if len(t) > 2]
+    en = [t for t in dict.fromkeys(en) if len(t) > 2 and _readable(t)]
     zh = [t for t, _ in scored if _HAN.search(t) and len(t) >= 2]
     if zh_counts:
         zh = _aligned_chinese(en[:n], zh_counts) + zh
     zh = list(dict.fromkeys(zh))
     en = list(dict.fromkeys(surface.get(t, t) for t in en))
-    display = list(
-        dict.fromkeys(surface.get(t.lstrip(CONCEPT), t.lstrip(CONCEPT)) for t, _ in scored)
-    )[:10]
-    return " / ".join(en[:n]) or "(no English terms)", "、".join(zh[:n]) or "(无中文词)", display
+    words = (surface.get(t.lstrip(CONCEPT), t.lstrip(CONCEPT)) for t, _ in scored)
+    display = list(dict.fromkeys(w for w in words if _readable(w)))[:10]
+    # No placeholder text: an empty label is honest, and exports omit it (SKOS has no literal).
+    return " / ".join(en[:n]), "、".join(zh[:n]), display
+
+
+def _readable(term: str) -> bool:
+    """A top term people can read: not a raw CEDICT gloss list ("center, heart, core")."""
+    return bool(term) and "," not in term and ";" not in term
 
 
 def medoid(z: np.ndarray, members: np.ndarray, centroid: np.ndarray) -> int:
@@ -389,9 +394,7 @@ def _represent(
         members = [m for i in idx for m in groups.get(units[i].clause_id, [units[i].clause_id])]
         clauses = [by_id[m] for m in members]
         zh_counts = Counter(w for i in idx for w in docs[i] if _HAN.search(w))
-        en, zh, terms = label_terms(
-            scored[t], surface=surface, skip=skip, zh_counts=zh_counts
-        )
+        en, zh, terms = label_terms(scored[t], surface=surface, skip=skip, zh_counts=zh_counts)
         themes.append(
             Theme(
                 theme_id=f"{prefix}{t + 1:02d}",

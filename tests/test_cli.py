@@ -94,3 +94,39 @@ def test_help_explains():
     assert r.returncode == 0 and "ingest" in r.stdout and "clauses" in r.stdout
     r = run("ingest", "--help")
     assert "--index" in r.stdout and "skipped" in r.stdout
+
+
+def test_dupes_of_unknown_clause_id_is_an_error(index: Path):
+    r = run("dupes", "--index", str(index), "--of", "0123456789abcdef")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "no clause with id 0123456789abcdef" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_dupes_of_text_finds_its_translation(index: Path):
+    r = run("dupes", "--index", str(index), "--of", "负责公司产品的销售和推广;", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    hit = next(m for m in rows if m["text"].startswith("Responsible for the regional sales"))
+    assert hit["relation"] == "cross-lingual" and hit["similarity"] == 80.0
+
+
+def test_cross_lingual_threshold_option(index: Path):
+    r = run("dupes", "--help")
+    assert "--cross-lingual-threshold" in r.stdout and "48" in r.stdout
+    r = run("dupes", "--index", str(index), "--cross-lingual-threshold", "0", "--json")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+
+
+def test_csv_export_file_has_bom_stdout_does_not(index: Path, tmp_path: Path):
+    target = tmp_path / "taxonomy.csv"
+    r = run("export", "--index", str(index), "--format", "csv", "-o", str(target))
+    assert r.returncode == 0, r.stderr
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert "负责" in raw.decode("utf-8-sig")
+    r = run("export", "--index", str(index), "--format", "csv")
+    assert r.returncode == 0 and not r.stdout.startswith("\ufeff")
+    assert r.stdout == raw.decode("utf-8-sig")
+    r = run("export", "--help")
+    assert "byte-order mark" in r.stdout

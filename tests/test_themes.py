@@ -55,7 +55,7 @@ def test_every_duty_and_requirement_is_in_exactly_one_theme(themes, by_id):
 
 def test_theme_fields(themes, by_id):
     for t in themes:
-        assert t.label_en and t.label_zh and t.terms
+        assert (t.label_en or t.label_zh) and t.terms  # a missing label is empty, no placeholder
         assert t.canonical_id in t.members
         assert t.size == len(t.members)
         assert sum(t.langs.values()) == t.size
@@ -273,3 +273,33 @@ def test_cli_themes_json_and_export(sample_index: Corpus, tmp_path):
         timeout=60,
     )
     assert r.returncode == 1 and "Traceback" not in r.stderr
+
+
+def test_no_placeholder_labels_and_readable_terms(themes, exports):
+    en, zh, terms = label_terms([("x", 0.5), (CONCEPT + "center, heart, core", 0.4)])
+    assert (en, zh) == ("", "")  # empty, not "(no English terms)" / "(无中文词)"
+    assert terms == ["x"]  # a raw CEDICT gloss list is not a readable top term
+    for t in themes:
+        assert not any("," in term for term in t.terms)
+    for text in exports.values():
+        assert "(无中文词)" not in text and "(no English terms)" not in text
+
+
+def test_skos_area_and_theme_labels_in_three_tags(exports):
+    from jdsearch.taxonomy import _s2t
+
+    g = Graph().parse(data=exports["skos"], format="turtle")
+    nodes = [c for c in g.subjects(RDF.type, SKOS.Concept) if ":duty:" not in str(c)]
+    assert nodes
+    for c in nodes:
+        labels = {lit.language: str(lit) for lit in g.objects(c, SKOS.prefLabel)}
+        if "zh-Hans" in labels:
+            assert labels["zh-Hant"] == _s2t(labels["zh-Hans"])
+        assert all(labels.values())  # no empty literals
+    assert any(
+        {"en", "zh-Hans", "zh-Hant"} <= {lit.language for lit in g.objects(c, SKOS.prefLabel)}
+        for c in nodes
+    )
+    definitions = list(g.objects(None, SKOS.definition))
+    assert definitions and all(d.language in {"en", "zh-Hans", "zh-Hant"} for d in definitions)
+    assert _s2t("客户档案") == "客戶檔案"

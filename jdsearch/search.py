@@ -393,7 +393,8 @@ class SearchEngine:
         for name, (codes, values) in self._facet_codes(s).items():
             counts = np.bincount(codes[docs], minlength=len(values) + 1)[1:]
             top = np.argsort(-counts, kind="stable")[:50]
-            out[name] = {values[i]: int(counts[i]) for i in top.tolist() if counts[i]}
+            # a clause with no theme (ingested after the last themes run) is not a facet value
+            out[name] = {values[i]: int(counts[i]) for i in top.tolist() if counts[i] and values[i]}
         return out
 
     def _facet_codes(self, s: Searcher) -> dict[str, tuple[np.ndarray, list[str]]]:

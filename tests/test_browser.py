@@ -1,11 +1,13 @@
 """The pages in a real browser: Playwright drives Debian's chromium against a real server
-(``python -m jdsearch.web``) on 127.0.0.1 over the sample corpus plus the fixture JDs of
-``test_web``.
+(``jdsearch serve``, the CLI) on 127.0.0.1 over the sample corpus plus the Taiwan-wording fixture
+JD of ``test_web``. The XSS fixture JD gets a server of its own, so the README's screenshots
+show real corpus clauses rather than the payloads.
 
 Needs the ``chromium`` and ``fonts-noto-cjk`` packages: installed with apt-get when missing and
 running as root; otherwise the tests skip with a one-line reason, and in CI (``CI=true``) that is
-a failure. Each test saves a screenshot in ``artifacts/screens/``; with
-``JDSEARCH_UPDATE_SCREENS=1`` the README's screenshots in ``docs/screens/`` are refreshed too.
+a failure. Every test saves a screenshot named after it in ``artifacts/screens/`` (whether it
+passed or not); the named shots of the pages also go to ``docs/screens/`` for the README with
+``JDSEARCH_UPDATE_SCREENS=1``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +48,8 @@ LAUNCH_ARGS = [
 SCREENS = ROOT / "artifacts" / "screens"
 README_SCREENS = ROOT / "docs" / "screens"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 30_000  # actions and navigation
+EXPECT_TIMEOUT_MS = 15_000  # assertions retry this long: a loaded CI machine is slow, not wrong
 PHONE = {"width": 390, "height": 844}
 
 
@@ -120,23 +124,17 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
     raise RuntimeError(f"server not healthy after {timeout}s: {log.read_text('utf-8')[-2000:]}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``python -m jdsearch.web`` on a free loopback port, killed at the end."""
-    root = tmp_path_factory.mktemp("browser")
-    idx = build_web_index(root)
-    Corpus(idx).taxonomy()  # duplicates and themes computed up front: the pages answer at once
+@contextmanager
+def running_server(idx: Path, log: Path) -> Iterator[Server]:
+    """``jdsearch serve`` (the real CLI) on a free loopback port, stopped at the end. It
+    computes groups and themes and warms up before it answers, so health means ready."""
     port = free_port()
-    log = root / "server.log"
+    cmd = [sys.executable, "-m", "jdsearch.cli", "serve", "--index", str(idx), "--port", str(port)]
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jdsearch.web", "--index", str(idx), "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(base, proc, log, timeout=60)
+        wait_healthy(base, proc, log, timeout=120)
         yield Server(base, idx, log)
     finally:
         proc.terminate()
@@ -147,14 +145,32 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.wait()
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The server over the sample corpus and the Taiwan-wording JD."""
+    root = tmp_path_factory.mktemp("browser")
+    with running_server(build_web_index(root, ["tw_jd.txt"]), root / "server.log") as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def xss_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server over the sample corpus and the XSS JD (its payloads duplicate corpus duties)."""
+    root = tmp_path_factory.mktemp("browser-xss")
+    with running_server(build_web_index(root, ["xss_jd.txt"]), root / "server.log") as s:
+        yield s
+
+
 # --------------------------------------------------------------------------- the browser
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = ensure_browser()
     try:
+        from playwright.sync_api import expect as pw_expect
         from playwright.sync_api import sync_playwright
     except ImportError:
         unavailable("playwright is not installed (pip install -e '.[test]')")
+    pw_expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(executable), args=LAUNCH_ARGS)
         yield b
@@ -174,8 +190,10 @@ def watch() -> Watch:
     return Watch()
 
 
-@pytest.fixture
-def page(browser: Any, server: Server, watch: Watch) -> Iterator[Any]:
+@contextmanager
+def open_page(browser: Any, server: Server, watch: Watch, name: str) -> Iterator[Any]:
+    """A fresh 1280-px page on ``server`` that records what it must not do, and leaves a
+    screenshot ``artifacts/screens/<name>.png`` of how it ended (also when the test failed)."""
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, base_url=server.base, accept_downloads=True
     )
@@ -197,9 +215,29 @@ def page(browser: Any, server: Server, watch: Watch) -> Iterator[Any]:
         "console",
         lambda m: watch.problems.append(f"console: {m.text}") if m.type == "error" else None,
     )
-    yield pg
-    context.close()
+    try:
+        yield pg
+    finally:
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SCREENS / f"{name}.png"))
+        context.close()
     assert watch.problems == []
+
+
+@pytest.fixture
+def page(
+    browser: Any, server: Server, watch: Watch, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    with open_page(browser, server, watch, request.node.name) as pg:
+        yield pg
+
+
+@pytest.fixture
+def xss_page(
+    browser: Any, xss_server: Server, watch: Watch, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    with open_page(browser, xss_server, watch, request.node.name) as pg:
+        yield pg
 
 
 def shoot(pg: Any, name: str, *, full_page: bool = False) -> Path:
@@ -474,9 +512,10 @@ def test_api_reference_page(page: Any):
 
 
 # --------------------------------------------------------------------------- security
-def test_xss_clauses_render_as_text(page: Any, server: Server, watch: Watch):
+def test_xss_clauses_render_as_text(xss_page: Any, xss_server: Server, watch: Watch):
+    page = xss_page
     source = next(
-        c.source for c in Corpus(server.index).clauses() if c.source.endswith("xss_jd.txt")
+        c.source for c in Corpus(xss_server.index).clauses() if c.source.endswith("xss_jd.txt")
     )
     texts = [h["text"] for h in api(page, "/api/search", source=source, limit=100)["hits"]]
     assert any("<script>" in t for t in texts) and any("onerror=" in t for t in texts)

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import http.client
 import json
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,12 +24,12 @@ from rdflib import RDF, Graph
 from rdflib.namespace import SKOS
 
 from jdsearch import Corpus
-from jdsearch.serialize import clause_json, group_json, hit_json, theme_json
-from jdsearch.store import JdsearchError
+from jdsearch.serialize import clause_json, group_json, hit_json, theme_json, theme_map_json
+from jdsearch.store import ClauseStore, JdsearchError
 from jdsearch.web import app as web_app
-from jdsearch.web.app import build_query, create_app, exact_total, is_loopback
+from jdsearch.web.app import build_query, create_app, exact_total, host_name, is_loopback
 from jdsearch.web.diff import char_diff
-from jdsearch.web.shapes import theme_map_json
+from jdsearch.web.state import IndexState
 from tests.conftest import CORPUS
 
 STATIC = Path(web_app.__file__).parent / "static"
@@ -32,20 +44,22 @@ XSS_JD = (
 # A Taiwan-wording copy of a duty of 001 篇九 (which 000 "regional manager 5" translates), so the
 # sample gains a group spanning traditional, simplified and English.
 TW_JD = "區域經理崗位職責\n1、負責市場資訊的收集和競爭對手的分析；\n2、負責公司產品的銷售和推廣；\n"
+FIXTURE_JDS = {"xss_jd.txt": XSS_JD, "tw_jd.txt": TW_JD}
 
-def write_fixture_jds(folder: Path) -> Path:
+
+def write_fixture_jds(folder: Path, names: Sequence[str] = tuple(FIXTURE_JDS)) -> Path:
     """The extra JD files, in a folder whose name needs quoting in a source: filter."""
     extra = folder / "extra jds"
     extra.mkdir(parents=True, exist_ok=True)
-    (extra / "xss_jd.txt").write_text(XSS_JD, "utf-8")
-    (extra / "tw_jd.txt").write_text(TW_JD, "utf-8")
+    for name in names:
+        (extra / name).write_text(FIXTURE_JDS[name], "utf-8")
     return extra
 
 
-def build_web_index(root: Path) -> Path:
-    """The sample corpus plus the fixture JDs, ingested into ``root/index``."""
+def build_web_index(root: Path, names: Sequence[str] = tuple(FIXTURE_JDS)) -> Path:
+    """The sample corpus plus (some of) the fixture JDs, ingested into ``root/index``."""
     idx = root / "index"
-    Corpus(idx).ingest([CORPUS, write_fixture_jds(root)])
+    Corpus(idx).ingest([CORPUS, write_fixture_jds(root, names)])
     return idx
 
 
@@ -55,8 +69,10 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(index_dir: Path) -> TestClient:
-    return TestClient(create_app(index_dir), raise_server_exceptions=False)
+def client(index_dir: Path) -> Iterator[TestClient]:
+    """The app with its start-up (lifespan) run: groups and themes computed, engines open."""
+    with TestClient(create_app(index_dir), raise_server_exceptions=False) as c:
+        yield c
 
 
 def assert_error(response, status: int) -> str:  # type: ignore[no-untyped-def]
@@ -83,10 +99,19 @@ def test_health(client: TestClient, index_dir: Path):
 
 
 def test_missing_index_is_503(tmp_path: Path):
-    c = TestClient(create_app(tmp_path / "nothing"), raise_server_exceptions=False)
-    for url in ("/api/health", "/api/search?q=x", "/api/dupes", "/api/themes", "/api/export"):
-        assert "no index" in assert_error(c.get(url), 503)
-    assert c.get("/").status_code == 200  # the page still loads and shows the error
+    with TestClient(create_app(tmp_path / "nothing"), raise_server_exceptions=False) as c:
+        for url in ("/api/health", "/api/search?q=x", "/api/dupes", "/api/themes", "/api/export"):
+            assert "no index" in assert_error(c.get(url), 503)
+        assert c.get("/").status_code == 200  # the page still loads and shows the error
+
+
+@pytest.mark.parametrize("path", ["/api/health", "/", "/dupes", "/themes", "/static/app.css"])
+def test_head(client: TestClient, path: str):
+    """Monitors and link checkers probe with HEAD: same status and headers, no body."""
+    get, head = client.get(path), client.head(path)
+    assert head.status_code == get.status_code == 200
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.content == b""
 
 
 # --------------------------------------------------------------------------- search
@@ -371,6 +396,114 @@ def test_new_clauses_are_searchable_without_restart(tmp_path: Path):
     assert c.get("/api/health").json()["clauses"] == 2
 
 
+SMALL_JDS = {
+    "a.txt": "岗位职责\n1、负责客户档案管理。\n2、负责销售回款跟进。\n3、完成上级交办的其他工作。\n",
+    "b.txt": "岗位职责\n1、負責客戶檔案管理。\n2、负责市场调研与分析。\n3、负责渠道开发与维护。\n",
+    "c.txt": "Responsibilities\n1. Maintain customer files.\n2. Follow up on payments.\n",
+}
+
+
+def small_index(root: Path, names: Sequence[str] = ("a.txt", "b.txt")) -> Path:
+    """A few JDs ingested only: no duplicate groups or themes computed yet."""
+    docs = root / "docs"
+    docs.mkdir(exist_ok=True)
+    for name in names:
+        (docs / name).write_text(SMALL_JDS[name], "utf-8")
+    idx = root / "index"
+    Corpus(idx).ingest([docs])
+    return idx
+
+
+def meta(idx: Path, *keys: str) -> list[str | None]:
+    store = ClauseStore(idx)
+    try:
+        return [store.get_meta(k) for k in keys]
+    finally:
+        store.close()
+
+
+def test_gets_never_compute_missing_groups_or_themes(tmp_path: Path):
+    """A GET only reads. Groups or themes missing at request time (the index changed under the
+    running server) are a 503 naming the command that computes them, and nothing is written."""
+    idx = small_index(tmp_path)
+    before = (IndexState(idx).signature(), meta(idx, "dupes_state", "themes_state"))
+    assert before[1] == [None, None]
+    # no start-up run: as if the index had changed after it
+    c = TestClient(create_app(idx), raise_server_exceptions=False)
+    clause_id = Corpus(idx).clauses()[0].clause_id
+    for url in ("/api/dupes", f"/api/clauses/{clause_id}"):
+        assert f"run: jdsearch dupes --index {idx}" in assert_error(c.get(url), 503)
+    Corpus(idx).dupes()
+    assert c.get(f"/api/clauses/{clause_id}").status_code == 503  # still no themes
+    for url in ("/api/themes", "/api/themes/D01", "/api/export", f"/api/clauses/{clause_id}"):
+        assert f"run: jdsearch themes --index {idx}" in assert_error(c.get(url), 503)
+    assert c.get("/api/search", params={"q": "客户"}).status_code == 200
+    assert c.get("/api/health").status_code == 200
+    assert meta(idx, "themes_state") == [None]  # no request computed them
+    # running the command the message names is enough: no restart
+    Corpus(idx).themes()
+    for url in ("/api/dupes", "/api/themes", "/api/export", f"/api/clauses/{clause_id}"):
+        assert c.get(url).status_code == 200, url
+    after = (IndexState(idx).signature(), meta(idx, "dupes_state", "themes_state"))
+    for url in ("/api/dupes", "/api/themes", "/api/themes/D01", "/api/export", "/api/health"):
+        c.get(url)
+    assert (IndexState(idx).signature(), meta(idx, "dupes_state", "themes_state")) == after
+
+
+def test_startup_computes_what_is_missing_and_warms_every_search_thread(tmp_path: Path):
+    idx = small_index(tmp_path)
+    app = create_app(idx, search_threads=3)
+    st: IndexState = app.state.index
+    with TestClient(app) as c:
+        dupes_state, themes_state = meta(idx, "dupes_state", "themes_state")
+        assert dupes_state and themes_state
+        assert st.engines() == 3  # one engine per search thread, each has run a query
+        assert c.get("/api/themes").status_code == 200
+        assert c.get("/api/search", params={"q": "客户"}).json()["total"] > 0
+    assert st.engines() == 0  # closed at shutdown
+
+
+def test_startup_recomputes_stale_themes_with_the_users_k(tmp_path: Path):
+    idx = small_index(tmp_path)
+    Corpus(idx).themes(k=2)
+    small_index(tmp_path, ("a.txt", "b.txt", "c.txt"))  # a new JD: themes out of date
+    with TestClient(create_app(idx, search_threads=2)):
+        (themes_state,) = meta(idx, "themes_state")
+    assert themes_state is not None and themes_state.endswith(":2")
+    assert Corpus(idx).themes(k=2)  # current for k=2: the CLI does not recompute them
+
+
+def test_each_search_thread_has_its_own_engine(index_dir: Path):
+    """No lock serialises searches: concurrent ones run on per-thread engines."""
+    st = IndexState(index_dir)
+    expected = [h.clause_id for h in st.search("客户", limit=20, facets=True).hits]
+    barrier = threading.Barrier(4)
+
+    def run(_: int) -> tuple[int, list[str]]:
+        barrier.wait()  # all four search at once
+        result = st.search("客户", limit=20, facets=True)
+        return id(st.engine()), [h.clause_id for h in result.hits]
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(run, range(4)))
+    assert len({engine for engine, _ in answers}) == 4
+    assert all(hits == expected for _, hits in answers)
+    assert st.engines() == 5  # this thread's and the four workers'
+    st.close()
+    assert st.engines() == 0
+
+
+def test_an_engine_is_reopened_when_the_index_changes(tmp_path: Path):
+    idx = small_index(tmp_path, ("a.txt",))
+    st = IndexState(idx)
+    first = st.engine()
+    assert st.search("市场调研").total == 0
+    small_index(tmp_path, ("a.txt", "b.txt"))
+    assert st.search("市场调研").total == 1
+    assert st.engine() is not first and st.engines() == 1  # the stale one was closed
+    st.close()
+
+
 def test_search_cache_can_be_off(index_dir: Path):
     c = TestClient(create_app(index_dir, search_cache=0))
     for _ in range(2):
@@ -417,7 +550,10 @@ def test_pages_and_security_headers(client: TestClient, path: str):
     csp = r.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-eval" not in csp
     assert r.headers["x-content-type-options"] == "nosniff"
-    assert "<script>" not in r.text  # no inline scripts: the CSP forbids them
+    # no inline scripts (the CSP forbids them): every <script> tag loads a file
+    for tag in re.findall(r"<script\b[^>]*>", r.text, flags=re.IGNORECASE):
+        assert re.search(r"\ssrc=", tag), f"inline script {tag}"
+    assert not re.search(r"<[^>]+\son[a-z]+\s*=", r.text, flags=re.IGNORECASE)  # nor handlers
 
 
 def test_no_asset_is_fetched_from_elsewhere():
@@ -450,32 +586,76 @@ def test_text_assets_are_compressed(client: TestClient, name: str):
 
 
 def test_json_is_compressed(client: TestClient):
-    r = client.get(
-        "/api/search", params={"q": "客户", "limit": 50}, headers={"Accept-Encoding": "gzip"}
-    )
-    assert r.headers["content-encoding"] == "gzip"
-    raw = client.get(
-        "/api/search", params={"q": "客户", "limit": 50}, headers={"Accept-Encoding": ""}
-    )
-    assert len(gzip.compress(raw.content)) < len(raw.content)
+    """The bytes on the wire are gzip (httpx would decode them silently: read them raw)."""
+    params = {"q": "客户", "limit": 50}
+    with client.stream(
+        "GET", "/api/search", params=params, headers={"Accept-Encoding": "gzip"}
+    ) as r:
+        wire = b"".join(r.iter_raw())
+        assert r.headers["content-encoding"] == "gzip"
+        assert r.headers["vary"] == "Accept-Encoding"
+    plain = client.get("/api/search", params=params, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert len(plain.content) > 10_000
+    assert gzip.decompress(wire) == plain.content
+    assert len(wire) < len(plain.content) / 3
+
+
+def raw_get(app: Any, raw_path: str) -> tuple[int, bytes]:
+    """GET ``raw_path`` exactly as a client wrote it, in the ASGI scope uvicorn builds from it
+    (``path`` percent-decoded, dot segments kept). An HTTP client library would remove the
+    dot segments before sending, so the test would never reach the server with them."""
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": unquote(raw_path),
+        "raw_path": raw_path.encode("ascii"),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1:8000")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    return status, body
 
 
 @pytest.mark.parametrize(
     "path",
     [
         "/static/../app.py",
+        "/static/../../store.py",
+        "/static/..",
+        "/static/%2e%2e",
         "/static/..%2fapp.py",
+        "/static/%2e%2e/app.py",
         "/static/%2e%2e%2fstate.py",
         "/static/..%2f..%2fstore.py",
+        "/static/..%5capp.py",
+        "/static/%2fetc%2fpasswd",
+        "/static//etc/passwd",
         "/static/search.html",
         "/static/missing.js",
-        "/static//etc/passwd",
     ],
 )
 def test_static_serves_nothing_outside_the_package(client: TestClient, path: str):
-    r = client.get(path)
-    assert r.status_code == 404
-    assert "import" not in r.text and "root:" not in r.text
+    status, body = raw_get(client.app, path)
+    assert status == 404
+    assert set(json.loads(body)) == {"error"}
+    assert b"import" not in body and b"root:" not in body
 
 
 def test_cors_is_off_unless_configured(index_dir: Path, client: TestClient):
@@ -487,25 +667,121 @@ def test_cors_is_off_unless_configured(index_dir: Path, client: TestClient):
     assert r.headers["access-control-allow-origin"] == "https://elsewhere.example"
 
 
-def test_trusted_hosts(index_dir: Path):
-    c = TestClient(create_app(index_dir, allowed_hosts=["127.0.0.1", "localhost"]))
-    assert c.get("/api/health", headers={"Host": "127.0.0.1:8000"}).status_code == 200
-    assert c.get("/api/health", headers={"Host": "rebound.example"}).status_code == 400
-
-
 # --------------------------------------------------------------------------- serve()
-def test_serve_warns_off_loopback(
+def served(index_dir: Path, host: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str, int]:
+    """The app ``serve()`` builds and the address it bound (uvicorn itself is not started)."""
+    calls: list[tuple[Any, str, int]] = []
+
+    def run(app: Any, sock: socket.socket, *, access_log: bool = True) -> None:
+        calls.append((app, *sock.getsockname()[:2]))
+
+    monkeypatch.setattr(web_app, "run_uvicorn", run)
+    web_app.serve(index_dir, host=host, port=0)
+    assert len(calls) == 1
+    return calls[0]
+
+
+def test_serve_on_loopback_refuses_other_hosts_with_json(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The Host list serve() wires for loopback defeats DNS rebinding, answering a JSON 400."""
+    app, host, port = served(index_dir, "127.0.0.1", monkeypatch)
+    assert host == "127.0.0.1" and port > 0
+    c = TestClient(app)
+    for ok in (f"127.0.0.1:{port}", "127.0.0.1", f"localhost:{port}", "LocalHost", f"[::1]:{port}"):
+        assert c.get("/api/health", headers={"Host": ok}).status_code == 200, ok
+    for bad in ("rebound.example", f"rebound.example:{port}", "127.0.0.1.nip.io", "[::2]:80"):
+        r = c.get("/api/health", headers={"Host": bad})
+        assert "invalid Host header" in assert_error(r, 400)
+        assert r.headers["x-content-type-options"] == "nosniff"  # security headers still set
+
+
+def test_serve_off_loopback_warns_and_takes_any_host(
     index_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
-    import uvicorn
-
-    calls: list[dict[str, object]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
-    web_app.serve(index_dir, host="127.0.0.1", port=8123)
+    served(index_dir, "127.0.0.1", monkeypatch)
     assert capsys.readouterr().err == ""
-    web_app.serve(index_dir, host="0.0.0.0", port=8124)
+    app, host, _ = served(index_dir, "0.0.0.0", monkeypatch)
+    assert host == "0.0.0.0"
     assert "warning: serving on 0.0.0.0" in capsys.readouterr().err
-    assert [(c["host"], c["port"]) for c in calls] == [("127.0.0.1", 8123), ("0.0.0.0", 8124)]
+    r = TestClient(app).get("/api/health", headers={"Host": "jd-server.lan:8000"})
+    assert r.status_code == 200
+
+
+def raw_request(
+    base: tuple[str, int], method: str, path: str, host: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One request sent as written: http.client neither normalises the path nor decodes."""
+    conn = http.client.HTTPConnection(*base, timeout=30)
+    try:
+        conn.request(method, path, headers={"Host": host} if host else {})
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def test_real_server_over_the_wire(index_dir: Path, client: TestClient):
+    """``jdsearch serve`` itself (uvicorn, the Host list serve() wires) answering requests a
+    browser never sends: raw dot segments, HEAD, a rebinding Host header."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "jdsearch.cli", "serve", "--index", str(index_dir)]
+    proc = subprocess.Popen(
+        [*cmd, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    base = ("127.0.0.1", port)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if raw_request(base, "GET", "/api/health")[0] == 200:
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        for path in ("/static/../app.py", "/static/%2e%2e/state.py", "/static/..%2fstore.py"):
+            status, _, body = raw_request(base, "GET", path)
+            assert status == 404 and b"import" not in body, path
+        for path in ("/", "/api/health", "/static/app.css"):
+            status, headers, body = raw_request(base, "HEAD", path)
+            assert status == 200 and body == b"" and int(headers["content-length"]) > 0, path
+        status, headers, body = raw_request(base, "GET", "/api/health", host="rebound.example")
+        assert status == 400 and headers["content-type"] == "application/json"
+        assert "invalid Host header" in json.loads(body)["error"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+def test_host_name():
+    assert host_name("LocalHost:8000") == "localhost"
+    assert host_name("[::1]:8000") == "[::1]"
+    assert host_name("[::1]") == "[::1]"
+    assert host_name("[::1") == ""
+    assert host_name("") == ""
+
+
+def test_serve_on_a_busy_port_exits_1_with_one_line(index_dir: Path):
+    """Through the real CLI: the port is checked before the (slow) warm-up and uvicorn."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cmd = [sys.executable, "-m", "jdsearch.cli", "serve", "--index", str(index_dir)]
+        r = subprocess.run(
+            [*cmd, "--port", str(port)], capture_output=True, text=True, timeout=120, check=False
+        )
+    assert r.returncode == 1, r.stderr
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("error: cannot listen on 127.0.0.1:")
+    assert f":{port}: address already in use" in lines[0]
+    assert "Traceback" not in r.stderr
 
 
 def test_serve_without_index_fails_fast(tmp_path: Path):

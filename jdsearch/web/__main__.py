@@ -1,6 +1,7 @@
 """``python -m jdsearch.web [--index DIR] [--host H] [--port P]``: the server without the CLI.
 
-The browser tests and the load benchmark start the server this way; users run ``jdsearch serve``.
+The load benchmark starts the server this way (with its extra switches); users and the browser
+tests run ``jdsearch serve``. Both go through :func:`jdsearch.web.app.serve`.
 """
 
 from __future__ import annotations

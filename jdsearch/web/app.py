@@ -2,17 +2,27 @@
 
 Contract: JSON bodies are the CLI's ``--json`` objects, built by :mod:`jdsearch.serialize`.
 Errors are ``{"error": "one line"}`` with 400 (bad parameter, broken query syntax), 404 (unknown
-id or path) or 503 (no index in the directory); an unexpected failure is a 500 whose body says
+id or path) or 503 (no index in the directory, or duplicate groups/themes not computed); an
+unexpected failure is a 500 whose body says
 only "internal server error" (the traceback goes to the server log, never to the client).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import copy
+import errno
 import ipaddress
 import logging
 import os
+import socket
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,25 +32,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jdsearch.serialize import clause_json, group_json, hit_json, theme_json
+from jdsearch.serialize import (
+    clause_detail_json,
+    error_json,
+    groups_page_json,
+    health_json,
+    search_json,
+    theme_map_json,
+    theme_page_json,
+)
 from jdsearch.store import JdsearchError
 from jdsearch.taxonomy import EXPORT_FORMATS
 from jdsearch.taxonomy import export as export_taxonomy
 from jdsearch.web.assets import PLOTLY, Assets
-from jdsearch.web.diff import char_diff
 from jdsearch.web.state import IndexState, IndexUnavailable
-
-try:  # the shared serialiser, once it has moved there
-    from jdsearch.serialize import theme_map_json  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until then
-    from jdsearch.web.shapes import theme_map_json
 
 log = logging.getLogger("jdsearch.web")
 
@@ -71,7 +83,10 @@ class ErrorBody(BaseModel):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Bad parameter or query syntax"},
-    503: {"model": ErrorBody, "description": "No index in the served directory"},
+    503: {
+        "model": ErrorBody,
+        "description": "No index in the served directory, or its groups/themes not computed",
+    },
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     **ERRORS,
@@ -86,6 +101,7 @@ def create_app(
     cors_origins: Sequence[str] | None = None,
     allowed_hosts: Sequence[str] | None = None,
     search_cache: int = 1024,
+    search_threads: int | None = None,
 ) -> FastAPI:
     """The ASGI app for one index directory.
 
@@ -93,6 +109,8 @@ def create_app(
     pages are same-origin). ``allowed_hosts``: Host headers accepted (``serve`` passes the
     loopback names when bound to loopback, which defeats DNS-rebinding attacks).
     ``search_cache``: search answers kept until the index changes (0: none).
+    ``search_threads``: threads that run searches, each with its own engine (Whoosh scores in
+    pure Python under the GIL, so more threads than cores add memory, not throughput).
     """
     app = FastAPI(
         title="jdsearch",
@@ -100,9 +118,14 @@ def create_app(
         description="Search, near-duplicates and duty taxonomy of a job-description corpus.",
         docs_url=None,  # /docs is our own page: Swagger UI would load its code from a CDN
         redoc_url=None,
+        lifespan=_lifespan,
     )
+    threads = search_threads or max(2, min(4, os.cpu_count() or 1))
     app.state.index = IndexState(index_dir, search_cache=search_cache)
     app.state.assets = Assets()
+    app.state.search_threads = threads
+    app.state.search_pool = _search_pool(threads)
+    app.state.url = None  # set by serve(), for the "ready" line
     _add_error_handlers(app)
     _add_api_routes(app)
     _add_page_routes(app)
@@ -110,10 +133,56 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"])
-    app.add_middleware(SecurityHeaders)
     if allowed_hosts:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+        app.add_middleware(TrustedHosts, allowed_hosts=list(allowed_hosts))
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Warm up before the first connection is answered (uvicorn accepts after this), and close
+    every search engine at shutdown."""
+    st: IndexState = app.state.index
+    app.state.search_pool.shutdown(wait=False)  # a fresh pool: an app may be started again
+    pool = app.state.search_pool = _search_pool(app.state.search_threads)
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(pool, _prepare, st, pool, app.state.search_threads)
+        if app.state.url:
+            log.info("jdsearch ready: %s (index %s)", app.state.url, st.index_dir)
+        yield
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        st.close()
+
+
+def _search_pool(threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(threads, thread_name_prefix="jdsearch-search")
+
+
+def _prepare(st: IndexState, pool: ThreadPoolExecutor, threads: int) -> None:
+    """Compute what is missing and open an engine in every search thread (a problem with the
+    index is logged, not fatal: the pages then show the API's one-line error)."""
+    try:
+        st.prepare()
+    except JdsearchError as exc:
+        log.warning("not warmed up: %s", exc)
+        return
+    # one task per thread: the barrier holds each until all have started, so none runs twice
+    barrier = threading.Barrier(threads, timeout=30)
+
+    def warm() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):  # a thread was slow to start
+            barrier.wait()
+        st.warm_search()
+
+    # this thread is one of the pool's, so the others are started by submitting threads - 1
+    # tasks while this one joins the barrier itself
+    futures = [pool.submit(warm) for _ in range(threads - 1)]
+    warm()
+    for f in futures:
+        f.result()
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -166,6 +235,33 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class TrustedHosts(TrustedHostMiddleware):
+    """Starlette's Host check (same patterns, no www redirect) answering like every other
+    error, a JSON 400; IPv6 literals (``[::1]:8000``) are matched with their brackets."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.allow_any or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        header = Headers(scope=scope).get("host", "")
+        host = host_name(header)
+        patterns = self.allowed_hosts
+        if any(host == p or (p.startswith("*.") and host.endswith(p[1:])) for p in patterns):
+            await self.app(scope, receive, send)
+            return
+        message = f"invalid Host header {header[:100]!r}: this server answers to its own address"
+        await _json(error_json(message), 400)(scope, receive, send)
+
+
+def host_name(header: str) -> str:
+    """The host part of a Host header, lower-cased: ``[::1]:8000`` -> ``[::1]``."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        end = header.find("]")
+        return header[: end + 1] if end > 0 else ""
+    return header.split(":", 1)[0]
+
+
 def _json(data: object, status: int = 200) -> JSONResponse:
     """Bodies are already plain JSON types: skip FastAPI's slow generic encoder."""
     return JSONResponse(data, status_code=status)
@@ -185,7 +281,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 async def _jdsearch_error(request: Request, exc: JdsearchError) -> JSONResponse:
     status = 503 if isinstance(exc, IndexUnavailable) else 400
-    return _json({"error": _one_line(str(exc))}, status)
+    return _json(error_json(str(exc)), status)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -194,22 +290,18 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     for err in exc.errors():
         where = ".".join(str(x) for x in err.get("loc", ())[1:]) or "request"
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
-    return _json({"error": _one_line("; ".join(parts) or "invalid request")}, 400)
+    return _json(error_json("; ".join(parts) or "invalid request"), 400)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     if exc.status_code == 304:
         return Response(status_code=304)
-    return _json({"error": _one_line(str(exc.detail))}, exc.status_code)
+    return _json(error_json(str(exc.detail)), exc.status_code)
 
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("error serving %s", request.url.path, exc_info=exc)
-    return _json({"error": "internal server error"}, 500)
-
-
-def _one_line(message: str) -> str:
-    return " ".join(message.split())[:500]
+    return _json(error_json("internal server error"), 500)
 
 
 # --------------------------------------------------------------------------- API
@@ -221,6 +313,7 @@ ThemeId = Annotated[str, PathParam(max_length=64, description="A theme id.")]
 
 def _add_api_routes(app: FastAPI) -> None:
     app.get("/api/health", summary="Liveness and index totals", responses=ERRORS)(health)
+    app.head("/api/health", include_in_schema=False)(health)  # monitors probe with HEAD
     app.get("/api/search", summary="Search clauses", responses=ERRORS)(search)
     app.get("/api/clauses/{clause_id}", summary="One clause", responses=NOT_FOUND)(clause)
     app.get("/api/dupes", summary="Duplicate groups", responses=ERRORS)(dupes)
@@ -235,8 +328,7 @@ def _add_api_routes(app: FastAPI) -> None:
 
 def health(request: Request) -> JSONResponse:
     """``{"status": "ok", "documents": n, "clauses": n}``; 503 while there is no index."""
-    counts = _state(request).counts()
-    return _json({"status": "ok", "documents": counts["documents"], "clauses": counts["clauses"]})
+    return _json(health_json(_state(request).counts()))
 
 
 async def search(
@@ -258,10 +350,11 @@ async def search(
     st = _state(request)
     key = (st.require(), query, limit, offset, collapse, facets)
     body = st.responses.get(key)
-    if body is None:  # search in a worker thread: Whoosh blocks; a cached answer does not
-        body = await run_in_threadpool(
+    if body is None:  # Whoosh blocks: search in a search thread (its own engine)
+        run = partial(
             _search_body, st, query, limit=limit, offset=offset, collapse=collapse, facets=facets
         )
+        body = await asyncio.get_running_loop().run_in_executor(request.app.state.search_pool, run)
         st.responses.put(key, body)
         cached = "miss"
     else:
@@ -271,17 +364,9 @@ async def search(
 
 def _search_body(st: IndexState, query: str, **kwargs: Any) -> bytes:
     result = st.search(query, **kwargs)
-    return _json(
-        {
-            "query": query,
-            "total": exact_total(result.total, result.facets, kwargs["collapse"]),
-            "mode": result.mode,
-            "limit": kwargs["limit"],
-            "offset": kwargs["offset"],
-            "hits": [hit_json(h) for h in result.hits],
-            "facets": result.facets,
-        }
-    ).body
+    total = exact_total(result.total, result.facets, kwargs["collapse"])
+    body = search_json(query, result, total=total, limit=kwargs["limit"], offset=kwargs["offset"])
+    return _json(body).body
 
 
 def exact_total(total: int, facet_counts: dict[str, dict[str, int]], collapse: bool) -> int:
@@ -318,25 +403,9 @@ def clause(request: Request, clause_id: ClauseId) -> JSONResponse:
     if c is None:
         raise HTTPException(404, f"unknown clause id {clause_id!r}")
     group = st.groups().by_clause.get(clause_id)
-    group_out, diffs = None, {}
-    if group is not None:
-        by_id = st.clauses_by_id(m.clause_id for m in group.members)
-        group_out = group_json(group, by_id)
-        canon = by_id[group.canonical_id]
-        diffs = {
-            cid: char_diff(canon.text, m.text, (canon.lang, m.lang))
-            for cid, m in by_id.items()
-            if cid != group.canonical_id
-        }
+    by_id = st.clauses_by_id(m.clause_id for m in group.members) if group else {}
     t = st.themes().by_clause.get(clause_id)
-    return _json(
-        {
-            "clause": clause_json(c),
-            "group": group_out,
-            "diffs": diffs,
-            "theme": theme_json(t) if t else None,
-        }
-    )
+    return _json(clause_detail_json(c, group, by_id, t))
 
 
 def dupes(
@@ -359,7 +428,7 @@ def dupes(
     ]
     page = groups[offset : offset + limit]
     by_id = st.clauses_by_id(m.clause_id for g in page for m in g.members)
-    return _json({"total": len(groups), "groups": [group_json(g, by_id) for g in page]})
+    return _json(groups_page_json(len(groups), page, by_id))
 
 
 def themes(
@@ -384,13 +453,7 @@ def theme(
         raise HTTPException(404, f"unknown theme id {theme_id!r}")
     ids = t.members[offset : offset + limit]
     by_id = st.clauses_by_id(ids)
-    return _json(
-        {
-            "theme": theme_json(t),
-            "total": len(t.members),
-            "members": [clause_json(by_id[cid]) for cid in ids if cid in by_id],
-        }
-    )
+    return _json(theme_page_json(t, [by_id[cid] for cid in ids if cid in by_id]))
 
 
 def export(
@@ -414,8 +477,8 @@ def export(
 # --------------------------------------------------------------------------- pages
 def _add_page_routes(app: FastAPI) -> None:
     for route, name in PAGES.items():
-        app.get(route, include_in_schema=False)(_page(name))
-    app.get("/static/{name}", include_in_schema=False)(static)
+        app.api_route(route, methods=["GET", "HEAD"], include_in_schema=False)(_page(name))
+    app.api_route("/static/{name}", methods=["GET", "HEAD"], include_in_schema=False)(static)
 
 
 def _page(name: str) -> Any:
@@ -459,10 +522,9 @@ def serve(
 
     Loopback by default; any other address is the user's explicit choice and gets a warning,
     since the API has no authentication. ``$JDSEARCH_CORS_ORIGINS`` (comma-separated) turns
-    CORS on for those origins.
+    CORS on for those origins. The port is bound before the warm-up, so a busy port is a
+    one-line :class:`JdsearchError` at once rather than a traceback after it.
     """
-    import uvicorn
-
     IndexState(index_dir).require()  # fail fast, with the CLI's one-line message
     loopback = is_loopback(host)
     if not loopback:
@@ -471,12 +533,46 @@ def serve(
             "index (there is no authentication)",
             file=sys.stderr,
         )
-    origins = [o.strip() for o in os.environ.get("JDSEARCH_CORS_ORIGINS", "").split(",")]
-    bound = f"[{host}]" if ":" in host else host
-    app = create_app(
-        index_dir,
-        cors_origins=[o for o in origins if o] or None,
-        allowed_hosts=[*LOOPBACK_NAMES, bound] if loopback else None,
-        search_cache=search_cache,
-    )
-    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info")
+    sock = listen(host, port)
+    try:
+        origins = [o.strip() for o in os.environ.get("JDSEARCH_CORS_ORIGINS", "").split(",")]
+        bound = f"[{host}]" if ":" in host else host
+        app = create_app(
+            index_dir,
+            cors_origins=[o for o in origins if o] or None,
+            allowed_hosts=[*LOOPBACK_NAMES, bound] if loopback else None,
+            search_cache=search_cache,
+        )
+        app.state.url = f"http://{bound}:{sock.getsockname()[1]}"
+        run_uvicorn(app, sock, access_log=access_log)
+    finally:
+        sock.close()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound and listening on ``host:port`` (uvicorn serves on it once warmed up;
+    until then connections wait in the backlog instead of being refused)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        reason = (exc.strerror or str(exc)).lower()
+        if exc.errno == errno.EADDRINUSE:
+            reason += " (is jdsearch already serving there? choose another --port)"
+        raise JdsearchError(f"cannot listen on {host}:{port}: {reason}") from None
+    return sock
+
+
+def run_uvicorn(app: FastAPI, sock: socket.socket, *, access_log: bool = True) -> None:
+    """uvicorn on an already bound socket, with jdsearch's own log lines beside its own."""
+    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["jdsearch"] = {"handlers": ["default"], "level": "INFO"}
+    config = uvicorn.Config(app, access_log=access_log, log_level="info", log_config=log_config)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -299,11 +299,12 @@ class SearchEngine:
         # a lang/kind argument narrows the query's own filters (a facet click on `lang:en ...`)
         flt = _and(qb.filter(pq), *self._param_filters(lang=lang, kind=kind))
         neg = qb.negative(pq)
-        if (pq.terms or pq.phrases) and qb.text_query(pq, False) is None and not pq.filters:
+        q_all = qb.text_query(pq, True)  # analysed once: jieba and typo lookups are not free
+        if (pq.terms or pq.phrases) and q_all is None and not pq.filters:
             raise QuerySyntaxError("query has no searchable words (only stopwords)")
         mode = "all"
         try:
-            results, docs = self._run(s, qb.text_query(pq, True), flt, neg, limit, offset, collapse)
+            results, docs = self._run(s, q_all, flt, neg, limit, offset, collapse)
             if results.total == 0 and qb.n_parts > 1:
                 mode = "any"
                 q_any = qb.text_query(pq, False)

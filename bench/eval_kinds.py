@@ -26,6 +26,7 @@ import argparse
 import json
 import platform
 import random
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -50,7 +51,29 @@ HAND_PLAN = {  # set -> [(lang, source, count, max per posting)]
         ("zh-Hant", "zhaopin-tw", 100, 2),
         ("en", "google", 100, 4),
     ],
+    # short or dangling test-split clauses (where fragments are): the fragment rule's yardstick
+    "frag": [
+        ("zh-Hans", "zhaopin", 80, 1),
+        ("zh-Hant", "zhaopin-tw", 50, 1),
+        ("en", "google", 30, 2),
+    ],
+    "frag-dev": [
+        ("zh-Hans", "zhaopin", 80, 1),
+        ("zh-Hant", "zhaopin-tw", 50, 1),
+        ("en", "google", 30, 2),
+    ],
 }
+SPLIT_OF_SET = {"test": "test", "dev": "dev", "frag": "test", "frag-dev": "dev"}
+_FRAG_CANDIDATE = re.compile(r"(^[,，、;；)）])|([,，、:：/]\s*$)")
+
+
+def frag_candidate(it: kd.Item) -> bool:
+    """Short (at most 8 Chinese characters / Latin words / numbers) or ending mid-sentence.
+
+    Broader than the fragment rule on purpose, so its misses show too.
+    """
+    units = len(re.findall(r"[\u3400-\u9fff]|[A-Za-z]+|\d+", it.text))
+    return units <= 8 or bool(_FRAG_CANDIDATE.search(it.text))
 
 
 # --------------------------------------------------------------------------- hand labels
@@ -60,11 +83,15 @@ def hand_sample(items: list[kd.Item], which: str) -> list[kd.Item]:
     chosen: list[kd.Item] = []
     seen: set[str] = set()
     for lang, source, count, per_doc in HAND_PLAN[which]:
+        split = SPLIT_OF_SET[which]
         pool = [
             it
             for it in items
-            if it.source == source and it.split == which and (source != "corpus" or it.lang == lang)
+            if it.source == source and it.split == split and (source != "corpus" or it.lang == lang)
         ]
+        if which.startswith("frag"):
+            taken_keys = {it.key for it in hand_sample(items, split)}
+            pool = [it for it in pool if frag_candidate(it) and it.key not in taken_keys]
         rng.shuffle(pool)
         per: Counter[str] = Counter()
         taken = 0
@@ -240,7 +267,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("command", nargs="?", default="eval", choices=["eval", "sample", "import"])
     ap.add_argument("codes", nargs="?", type=Path)
-    ap.add_argument("--set", default="test", choices=["dev", "test"])
+    ap.add_argument("--set", default="test", choices=list(HAND_PLAN))
     ap.add_argument("--model", type=Path, help="a model file (default: the packaged one)")
     ap.add_argument("--legacy", action="store_true", help="also score the old cue regexes")
     ap.add_argument("--out", type=Path, default=RESULTS / "kinds.json")

@@ -202,6 +202,7 @@ def weak_eval(model, items: list[kd.Item], legacy: bool) -> dict[str, object]:  
             "with_heading": report(truth, predict(model, group, True)),
         }
         if legacy:
+            row["legacy_text_only"] = report(truth, legacy_predict(group, False))
             row["legacy_with_heading"] = report(truth, legacy_predict(group, True))
         out[lang] = row
     return out
@@ -226,6 +227,7 @@ def hand_eval(model, items: list[kd.Item], which: str, legacy: bool) -> dict[str
             "with_heading": report(truth, typed),
         }
         if legacy:
+            row["legacy_text_only"] = report(truth, legacy_predict(its, False))
             row["legacy_with_heading"] = report(truth, legacy_predict(its, True))
         frag_truth = [g[2] for g in group]
         frag_pred = [is_fragment(it.norm, k) for it, k in zip(its, typed, strict=True)]

@@ -29,6 +29,7 @@ _RUN = re.compile(
     r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
     r"|(?P<word>[0-9a-z\u00c0-\u024f]+(?:['’][a-z]+)?)"
 )
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 _ALNUM_PARTS = re.compile(r"[a-z\u00c0-\u024f]+|[0-9]+")
 _EN_STOP = frozenset(
     [
@@ -125,27 +126,53 @@ class Analyzer:
             out.append(Tok(term, 0, start, end, sub))
         return _renumber(out)
 
-    def terms(self, text: str, mode: str = INDEX) -> list[str]:
-        """Just the terms (fast path: no offset map); coarse terms in order, sub-words after."""
-        return [t for t, _, _, _ in self._raw(self.normalizer.normalize(text), mode)]
+    def terms(self, text: str, mode: str = INDEX, *, normalized: bool = False) -> list[str]:
+        """Just the terms (fast path: no offset map); coarse terms in order, sub-words after.
+
+        ``normalized``: ``text`` is already a matching form (e.g. one of its alternatives).
+        """
+        norm = text if normalized else self.normalizer.normalize(text)
+        return [t for t, _, _, _ in self._raw(norm, mode)]
+
+    def index_fields(self, norm: str) -> tuple[list[str], list[str]]:
+        """What the search index stores for a matching form: (body, grams).
+
+        ``body`` is the coarse terms in order (one position each, so phrases work). ``grams``
+        finds words inside words and across jieba's cuts: every pair of adjacent Han characters
+        (数据看板 -> 数据 据看 看板, whether jieba cut it 数据/看板 or 数据/看/板) plus the parts of
+        mixed Latin/digit words (iso9001 -> iso, 9001). A Chinese query word then also matches
+        as its character pairs — what ES users get from ik_max_word or bigram fields — ranked
+        below whole-word hits because it lives in its own field.
+        """
+        body: list[str] = []
+        grams: list[str] = []
+        for term, _, _, is_sub in self._raw(norm, INDEX):
+            if not is_sub:
+                body.append(term)
+            elif term.isascii():
+                grams.append(term)
+        for m in _HAN_RUN.finditer(norm):
+            run = m.group(0)
+            grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+        return body, list(dict.fromkeys(grams))
 
     def encode(self, text: str) -> str:
-        """Pre-tokenised form for the index: positions separated by spaces, sub-words by '|'."""
-        return encode_groups(self._groups(self.normalizer.normalize(text)))
+        """Pre-tokenised ``text``: coarse terms separated by spaces (see ``index_fields``)."""
+        return " ".join(self.index_fields(self.normalizer.normalize(text))[0])
+
+    @staticmethod
+    def grams(word: str) -> list[str]:
+        """The character pairs of a Chinese word, as ``index_fields`` indexes them."""
+        return [word[i : i + 2] for i in range(len(word) - 1)]
+
+    def subwords(self, word: str) -> list[str]:
+        """Dictionary words of 2-3 characters inside a longer word (客户关系 -> 客户, 关系)."""
+        return [s for s, _ in _subwords(word, _jieba().FREQ)] if len(word) > 2 else []
 
     def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word) if self._stemmer else word
 
     # ---- internals
-    def _groups(self, norm: str) -> list[list[str]]:
-        groups: list[list[str]] = []
-        for term, _, _, sub in self._raw(norm, INDEX):
-            if sub and groups:
-                groups[-1].append(term)
-            else:
-                groups.append([term])
-        return groups
-
     def _raw(self, norm: str, mode: str) -> Iterator[tuple[str, int, int, bool]]:
         """(term, start, end, is_sub) over the normalised text."""
         for m in _RUN.finditer(norm):
@@ -163,10 +190,11 @@ class Analyzer:
             if word in self.stopwords:
                 continue
             yield word, start, start + len(word), False
-            if mode == INDEX and len(word) > 2:
-                for sub, s in _subwords(word, jb.FREQ):
-                    if sub not in self.stopwords:
-                        yield sub, start + s, start + s + len(sub), True
+            if mode != INDEX or len(word) <= 2:
+                continue
+            for sub, s in _subwords(word, jb.FREQ):
+                if sub not in self.stopwords:
+                    yield sub, start + s, start + s + len(sub), True
 
     def _word(self, word: str, base: int, mode: str) -> Iterator[tuple[str, int, int, bool]]:
         if word in _EN_STOP:

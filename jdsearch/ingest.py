@@ -1,27 +1,92 @@
-"""Ingestion: files -> documents -> typed clauses in the clause table.
+"""Ingestion: files -> documents -> typed clauses (+ their analyser tokens) in the clause table.
 
 Re-ingest is incremental: a file whose size and mtime (or content hash) are unchanged is not
 re-parsed; a changed file's clauses are replaced; files gone from an ingested folder are dropped.
-The whole run is one transaction, so an interrupted ingest leaves the previous state.
+Everything a run changes is one SQLite transaction, so an interrupted ingest leaves the
+previous state; the search index follows from the queue that transaction fills.
+
+Speed: files are parsed — read, segmented, typed, and their clauses tokenised by jieba — in
+worker processes (one parser per worker, forked warm), while this process writes SQLite. The
+pool also isolates each file: one that takes longer than ``file_timeout`` seconds or more memory
+than ``worker_memory_mb`` is a named skip, not a stalled or crashed ingest.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
-from jdsearch.normalize import HANS, default_normalizer, detect_lang
+from jdsearch.normalize import HANS, Normalizer, default_normalizer, detect_lang
 from jdsearch.readers import SUPPORTED_SUFFIXES, RawDocument, UnreadableFile, read_documents
 from jdsearch.segment import Segmenter, load_boilerplate
 from jdsearch.store import Clause, ClauseStore, Document, JdsearchError
 
 ProgressFn = Callable[[int, int, str], None]
+# Bump when segmentation or typing changes what a file parses to: every file is re-parsed.
+PARSER_VERSION = "2"
+FILE_TIMEOUT = 30.0  # seconds one file may take to parse
+WORKER_MEMORY_MB = 1024  # address space a parsing worker may add on top of its start size
+
+# Column names of table rows (csv/tsv/jsonl) that carry the posting's fields.
+FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "title": (
+        "title",
+        "job_title",
+        "jobtitle",
+        "position",
+        "job",
+        "name",
+        "职位",
+        "职位名称",
+        "岗位",
+        "岗位名称",
+        "職位",
+        "職位名稱",
+        "職務名稱",
+        "工作名稱",
+    ),
+    "company": (
+        "company",
+        "company_name",
+        "employer",
+        "organization",
+        "公司",
+        "公司名称",
+        "企业",
+        "企业名称",
+        "公司名稱",
+        "企業名稱",
+    ),
+    "city": (
+        "city",
+        "location",
+        "place",
+        "work_location",
+        "城市",
+        "工作地点",
+        "地点",
+        "工作地點",
+        "地區",
+        "地区",
+    ),
+    "date": (
+        "date",
+        "posted",
+        "post_date",
+        "posted_date",
+        "published",
+        "发布日期",
+        "发布时间",
+        "刊登日期",
+        "更新日期",
+    ),
+}
 
 
 @dataclass
@@ -29,6 +94,8 @@ class ParsedFile:
     documents: list[Document]
     clauses: list[Clause]
     encoding: str | None
+    tokens: list[tuple[str, str, str, str]] = field(default_factory=list)
+    skipped_rows: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -45,6 +112,7 @@ class IngestReport:
     bytes_parsed: int = 0
     clauses_written: int = 0
     totals: dict[str, object] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)  # what became of search/dupes/themes
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -53,6 +121,7 @@ class IngestReport:
             "unchanged": self.unchanged,
             "removed": self.removed,
             "skipped": [{"source": s, "reason": r} for s, r in self.skipped],
+            "stages": self.stages,
             **self.totals,
         }
 
@@ -61,23 +130,49 @@ def _hash_id(*parts: object, length: int = 16) -> str:
     return hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:length]
 
 
+def posting_fields(metadata: dict[str, str]) -> dict[str, str]:
+    """title / company / city / date from a row's columns (by conventional names)."""
+    by_key = {k.strip().lower().replace(" ", "_").replace("-", "_"): v for k, v in metadata.items()}
+    out: dict[str, str] = {}
+    for name, columns in FIELD_COLUMNS.items():
+        for col in columns:
+            value = str(by_key.get(col) or "").strip()
+            if value:
+                out[name] = value[:300]
+                break
+    return out
+
+
 class Parser:
     """Turns one file into documents and clauses (no storage): the unit the benchmark times."""
 
-    def __init__(self, *, text_column: str | None = None, boilerplate: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        text_column: str | None = None,
+        boilerplate: Iterable[str] = (),
+        normalizer: Normalizer | None = None,
+    ) -> None:
         self.text_column = text_column
-        self.segmenter = Segmenter(load_boilerplate(boilerplate), default_normalizer())
-        self.normalizer = default_normalizer()
+        self.normalizer = normalizer or default_normalizer()
+        self.segmenter = Segmenter(load_boilerplate(boilerplate), self.normalizer)
 
     def parse_file(self, path: Path, source: str, key: str) -> ParsedFile:
         raws = read_documents(path, text_column=self.text_column)
         documents: list[Document] = []
         clauses: list[Clause] = []
+        skipped: list[tuple[str, str]] = []
         for raw in raws:
-            doc, doc_clauses = self.parse_document(raw, source, key)
+            try:
+                doc, doc_clauses = self.parse_document(raw, source, key)
+            except (ValueError, RecursionError, MemoryError) as exc:
+                if raw.row is None:
+                    raise UnreadableFile(f"cannot segment: {type(exc).__name__}") from None
+                skipped.append((f"{source}#{raw.row}", f"cannot segment: {type(exc).__name__}"))
+                continue
             documents.append(doc)
             clauses.extend(doc_clauses)
-        return ParsedFile(documents, clauses, raws[0].encoding if raws else None)
+        return ParsedFile(documents, clauses, raws[0].encoding if raws else None, [], skipped)
 
     def parse_document(
         self, raw: RawDocument, source: str, key: str
@@ -85,23 +180,33 @@ class Parser:
         doc_source = source if raw.row is None else f"{source}#{raw.row}"
         doc_id = _hash_id(key, raw.row if raw.row is not None else "")
         seg = self.segmenter.segment(raw.text, title=raw.metadata.get("title", ""))
-        clauses = [
-            Clause(
-                clause_id=_hash_id(doc_id, i, rc.text),
-                doc_id=doc_id,
-                source=doc_source,
-                section=rc.section,
-                heading=rc.heading,
-                position=i,
-                kind=rc.kind,
-                lang=rc.lang,
-                text=rc.text,
-                norm=rc.norm,
-                start=rc.spans[0][0],
-                end=rc.spans[-1][1],
+        seen: Counter[str] = Counter()
+        clauses = []
+        for i, rc in enumerate(seg.clauses):
+            # id from the document and the wording (and which copy of it): stable when other
+            # clauses of the document are edited, added or removed
+            seen[rc.text] += 1
+            clauses.append(
+                Clause(
+                    clause_id=_hash_id(doc_id, rc.text, seen[rc.text]),
+                    doc_id=doc_id,
+                    source=doc_source,
+                    section=rc.section,
+                    heading=rc.heading,
+                    position=i,
+                    kind=rc.kind,
+                    lang=rc.lang,
+                    text=rc.text,
+                    norm=rc.norm,
+                    start=rc.spans[0][0],
+                    end=rc.spans[-1][1],
+                    fragment=bool(getattr(rc, "fragment", False)),
+                )
             )
-            for i, rc in enumerate(seg.clauses)
-        ]
+        metadata = dict(raw.metadata)
+        metadata.update(
+            {k: v for k, v in posting_fields(raw.metadata).items() if k not in metadata}
+        )
         doc = Document(
             doc_id=doc_id,
             path=key,
@@ -110,30 +215,53 @@ class Parser:
             encoding=raw.encoding,
             lang=detect_lang(raw.text, HANS),
             sections=tuple(seg.sections),
-            metadata=raw.metadata,
+            metadata=metadata,
         )
         return doc, clauses
 
 
+# --------------------------------------------------------------------------- finding files
 IGNORE_FILE = ".jdsearchignore"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file to ingest (``path`` None: a named skip), with its stable source and root."""
+
+    path: Path | None
+    source: str
+    root: str
+    reason: str | None = None
 
 
 def _ignored_names(folder: Path) -> list[str]:
     """fnmatch patterns from a folder's .jdsearchignore (e.g. README.md beside the JDs)."""
     try:
         lines = (folder / IGNORE_FILE).read_text("utf-8").splitlines()
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return []
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
 
 
-def iter_files(paths: Iterable[str]) -> Iterator[tuple[Path | None, str, str | None]]:
-    """(path, source as given, skip reason) for every file under ``paths``, sorted, recursive.
+def stable_source(path: Path, root: Path) -> str:
+    """The path as users see it wherever they run jdsearch from: relative to the parent of
+    the ingested root (``myjds/a.txt`` for ``myjds/``, ``../myjds/`` or ``myjds/a.txt``)."""
+    base = root.parent if root.name else root
+    try:
+        rel = path.relative_to(base)
+    except ValueError:
+        rel = Path(path.name)
+    return rel.as_posix()
+
+
+def iter_files(paths: Iterable[str]) -> Iterator[Entry]:
+    """Every file under ``paths`` (sorted, recursive) with its stable source and root.
 
     Hidden files and names listed in a folder's ``.jdsearchignore`` are passed over silently.
     """
     for given in paths:
         p = Path(given)
+        absolute = Path(os.path.abspath(p))
         if p.is_dir():
             for root, dirs, files in os.walk(p):
                 dirs.sort()
@@ -142,22 +270,22 @@ def iter_files(paths: Iterable[str]) -> Iterator[tuple[Path | None, str, str | N
                 for name in sorted(files):
                     if name.startswith(".") or any(fnmatch(name, pat) for pat in ignored):
                         continue
-                    fp = Path(root) / name
-                    yield _regular(fp, str(fp))
+                    fp = Path(os.path.abspath(Path(root) / name))
+                    yield _regular(fp, stable_source(fp, absolute), str(absolute))
         elif p.exists():
-            yield _regular(p, given)
+            yield _regular(absolute, stable_source(absolute, absolute.parent), str(absolute.parent))
         else:
-            yield None, given, "no such file or directory"
+            yield Entry(None, given, "", "no such file or directory")
 
 
-def _regular(path: Path, source: str) -> tuple[Path | None, str, str | None]:
+def _regular(path: Path, source: str, root: str) -> Entry:
     """Pipes, sockets and devices would block or never end: only regular files are read."""
     try:
         if stat.S_ISREG(path.stat().st_mode):
-            return path, source, None
-        return None, source, "not a regular file"
+            return Entry(path, source, root)
+        return Entry(None, source, root, "not a regular file")
     except OSError as exc:
-        return None, source, exc.strerror or "unreadable"
+        return Entry(None, source, root, exc.strerror or "unreadable")
 
 
 def _stat(path: Path) -> tuple[int, int]:
@@ -173,94 +301,247 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+# --------------------------------------------------------------------------- parsing workers
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker(memory_mb: int) -> None:
+    """Cap the worker's address space: a file that inflates past it fails alone."""
+    import resource
+
+    try:
+        with open("/proc/self/status") as fh:
+            size_kb = next(int(ln.split()[1]) for ln in fh if ln.startswith("VmSize:"))
+        limit = (size_kb * 1024) + memory_mb * (1 << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, StopIteration, ValueError):
+        pass
+
+
+def _parse_job(job: tuple[str, str, str]) -> ParsedFile | str:
+    """In a worker: parse one file and tokenise its clauses (an error is a one-line reason)."""
+    path, source, key = job
+    parser: Parser = _WORKER["parser"]  # type: ignore[assignment]
+    try:
+        parsed = parser.parse_file(Path(path), source, key)
+    except UnreadableFile as exc:
+        return str(exc) or "unreadable"
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    except MemoryError:
+        return "too large: parsing needed more memory than allowed"
+    except RecursionError:
+        return "too deeply nested"
+    except Exception as exc:  # a parser bug must not abort the ingest: name it and go on
+        return f"cannot parse ({type(exc).__name__}: {str(exc)[:80]})"
+    parsed.tokens = _tokens_for(parsed.clauses)
+    return parsed
+
+
+def _tokens_for(clauses: list[Clause]) -> list[tuple[str, str, str, str]]:
+    from jdsearch.analysis import default_analyzer
+    from jdsearch.index import token_row
+
+    cache: dict[str, tuple[str, str, str, str]] = _WORKER.setdefault("tokens", {})  # type: ignore[assignment]
+    an = default_analyzer()
+    out = []
+    for c in clauses:
+        row = cache.get(c.norm)
+        if row is None:
+            row = token_row(an, c.norm)
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[c.norm] = row
+        out.append(row)
+    return out
+
+
+class _Pool:
+    """Parses jobs in forked worker processes (pebble), in order, each under a time limit."""
+
+    def __init__(self, parser: Parser, workers: int, timeout: float, memory_mb: int) -> None:
+        import multiprocessing as mp
+
+        from pebble import ProcessPool
+
+        from jdsearch.analysis import default_analyzer
+
+        default_analyzer().terms("客户")  # jieba loads once here; forked workers share it
+        _WORKER["parser"] = parser
+        self.timeout = timeout
+        self.pool = ProcessPool(
+            max_workers=workers,
+            max_tasks=0,
+            initializer=_init_worker,
+            initargs=(memory_mb,),
+            context=mp.get_context("fork"),
+        )
+
+    def map(self, jobs: list[tuple[str, str, str]]) -> Iterator[ParsedFile | str]:
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        from pebble import ProcessExpired
+
+        window = 8  # files parsed ahead of the writer: bounds the memory results take
+        pending: list = []
+        queue = iter(jobs)
+        for job in queue:
+            pending.append(self.pool.schedule(_parse_job, args=(job,), timeout=self.timeout))
+            if len(pending) >= window:
+                break
+        while pending:
+            fut = pending.pop(0)
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append(self.pool.schedule(_parse_job, args=(nxt,), timeout=self.timeout))
+            try:
+                yield fut.result()
+            except FutureTimeout:
+                yield f"took longer than {self.timeout:g} s to parse (skipped)"
+            except ProcessExpired as exc:
+                yield f"parsing crashed its worker (exit code {exc.exitcode}; out of memory?)"
+            except MemoryError:
+                yield "too large: parsing needed more memory than allowed"
+            except Exception as exc:  # e.g. the result could not be sent back
+                yield f"cannot parse ({type(exc).__name__})"
+
+    def close(self) -> None:
+        self.pool.stop()
+        self.pool.join()
+
+
+def _parse_inline(parser: Parser, jobs: list[tuple[str, str, str]]) -> Iterator[ParsedFile | str]:
+    _WORKER["parser"] = parser
+    for job in jobs:
+        yield _parse_job(job)
+
+
+# --------------------------------------------------------------------------- the run
+@dataclass
+class IngestOptions:
+    workers: int = 0  # 0: one per core
+    file_timeout: float = FILE_TIMEOUT
+    worker_memory_mb: int = WORKER_MEMORY_MB
+
+
 def ingest(
     store: ClauseStore,
     paths: Iterable[str],
     *,
     parser: Parser | None = None,
     progress: ProgressFn | None = None,
+    options: IngestOptions | None = None,
 ) -> IngestReport:
-    """Ingest ``paths`` (files or folders) into ``store``; bad files are skipped and named."""
+    """Ingest ``paths`` (files or folders) into ``store``; bad files are skipped and named.
+
+    The caller holds the index's write lock.
+    """
     parser = parser or Parser()
+    options = options or IngestOptions()
     paths = list(paths)
     report = IngestReport()
     entries = list(iter_files(paths))
     if paths and not any(Path(p).exists() for p in paths):
         raise JdsearchError(f"nothing to ingest: no such file or directory: {', '.join(paths)}")
+    reparse = store.get_meta("parser_version") != PARSER_VERSION
+    todo: list[tuple[Entry, tuple[int, int, str], bool]] = []
     seen: set[str] = set()
-    with store.transaction():
-        for n, (path, source, reason) in enumerate(entries, 1):
-            if progress:
-                progress(n, len(entries), source)
-            if path is None:
-                report.skipped.append((source, reason or "unreadable"))
+    for entry in entries:
+        if entry.path is None:
+            report.skipped.append((entry.source, entry.reason or "unreadable"))
+            continue
+        key = str(entry.path)
+        seen.add(key)
+        if entry.path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            report.skipped.append(
+                (entry.source, f"unsupported extension {entry.path.suffix or '(none)'}")
+            )
+            continue
+        try:
+            size, mtime = _stat(entry.path)
+            known = store.file_state(key)
+            if known and known[:2] == (size, mtime) and not reparse:
+                report.unchanged += 1
                 continue
-            key = str(path.resolve())
-            seen.add(key)
-            _ingest_one(store, parser, path, source, key, report)
-        for given in paths:  # files that disappeared from an ingested folder
-            p = Path(given)
-            if p.is_dir():
-                prefix = str(p.resolve()) + os.sep
-                for key in store.known_files(prefix):
-                    if key not in seen:
-                        report.removed_docs.update(store.remove_file(key))
-                        report.removed += 1
-        if report.removed_docs or report.added_docs:
-            mark_pending(store, report.removed_docs, report.added_docs)
+            sha = _sha256(entry.path)
+        except OSError as exc:
+            report.skipped.append((entry.source, exc.strerror or type(exc).__name__))
+            continue
+        if known and known[2] == sha and not reparse:
+            todo.append((entry, (size, mtime, sha), False))  # touched, not changed
+            continue
+        todo.append((entry, (size, mtime, sha), True))
+    jobs = [(str(e.path), e.source, str(e.path)) for e, _, parse in todo if parse]
+    workers = options.workers or min(2, os.cpu_count() or 1)
+    big = sum(st[0] for _, st, parse in todo if parse) > 200_000 or len(jobs) > 8
+    pool = (
+        _Pool(parser, workers, options.file_timeout, options.worker_memory_mb)
+        if big and jobs
+        else None
+    )
+    try:
+        results = pool.map(jobs) if pool else _parse_inline(parser, jobs)
+        with store.transaction():
+            done = 0
+            for entry, st, parse in todo:
+                done += 1
+                if progress:
+                    progress(done, len(todo), entry.source)
+                key = str(entry.path)
+                if not parse:
+                    store.touch_file(key, st[0], st[1])
+                    report.unchanged += 1
+                    continue
+                parsed = next(results)
+                if isinstance(parsed, str):
+                    report.skipped.append((entry.source, parsed))
+                    continue
+                _store_file(store, entry, st, parsed, report)
+            _remove_missing(store, paths, seen, report)
+            if report.removed_docs or report.added_docs:
+                store.bump_generation()
+            store.set_meta("parser_version", PARSER_VERSION)
+    finally:
+        if pool:
+            pool.close()
     report.totals = store.counts()
     return report
 
 
-def mark_pending(store: ClauseStore, removed: Iterable[str], added: Iterable[str]) -> None:
-    """Record, in the ingest's own transaction, which documents the search index must update.
-
-    Pending changes accumulate until the index applies them, so a crash between the SQLite
-    commit and the index update is repaired incrementally by the next run.
-    """
-    state = store.get_meta("search_state")
-    if state not in ("current", "pending"):
-        return  # no usable search index: the next update rebuilds it whole
-    pending = json.loads(store.get_meta("search_pending") or '{"removed": [], "added": []}')
-    pending["removed"] = sorted(set(pending["removed"]) | set(removed))
-    pending["added"] = sorted(set(pending["added"]) | set(added))
-    store.set_meta("search_pending", json.dumps(pending))
-    store.set_meta("search_state", "pending")
-
-
-def _ingest_one(
-    store: ClauseStore, parser: Parser, path: Path, source: str, key: str, report: IngestReport
+def _store_file(
+    store: ClauseStore,
+    entry: Entry,
+    st: tuple[int, int, str],
+    parsed: ParsedFile,
+    report: IngestReport,
 ) -> None:
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        report.skipped.append((source, f"unsupported extension {path.suffix or '(none)'}"))
-        return
-    try:
-        size, mtime = _stat(path)
-        known = store.file_state(key)
-        if known and known[:2] == (size, mtime):
-            report.unchanged += 1
-            return
-        sha = _sha256(path)
-        if known and known[2] == sha:
-            store.touch_file(key, size, mtime)
-            report.unchanged += 1
-            return
-        parsed = parser.parse_file(path, source, key)
-    except UnreadableFile as exc:
-        report.skipped.append((source, str(exc)))
-        return
-    except OSError as exc:
-        report.skipped.append((source, exc.strerror or type(exc).__name__))
-        return
+    key = str(entry.path)
+    known = store.file_state(key)
+    store.put_tokens(parsed.tokens)
     report.removed_docs.update(
         store.put_file(
-            key, source, (size, mtime, sha), parsed.encoding, parsed.documents, parsed.clauses
+            key, entry.source, entry.root, st, parsed.encoding, parsed.documents, parsed.clauses
         )
     )
+    report.skipped.extend(parsed.skipped_rows)
     report.added_docs.update(d.doc_id for d in parsed.documents)
-    report.bytes_parsed += size
+    report.bytes_parsed += st[0]
     report.clauses_written += len(parsed.clauses)
     if known:
         report.updated += 1
     else:
         report.added += 1
+
+
+def _remove_missing(
+    store: ClauseStore, paths: list[str], seen: set[str], report: IngestReport
+) -> None:
+    """Files that disappeared from an ingested folder."""
+    for given in paths:
+        p = Path(given)
+        if p.is_dir():
+            prefix = os.path.abspath(p) + os.sep
+            for key in store.known_files(prefix):
+                if key not in seen:
+                    report.removed_docs.update(store.remove_file(key))
+                    report.removed += 1

@@ -80,8 +80,12 @@ def _theme_node(
 ) -> dict[str, object]:
     duties: dict[str, dict[str, object]] = {}
     for cid in t.members:
-        c = by_id[cid]
+        c = by_id.get(cid)
+        if c is None:  # gone since the themes were computed (they are then marked stale)
+            continue
         gid, canon, sim, rel = group_of.get(cid, ("c" + cid, cid, 100.0, "canonical"))
+        if canon not in by_id:
+            gid, canon, sim, rel = "c" + cid, cid, 100.0, "canonical"
         node = duties.get(gid)
         if node is None:
             cc = by_id[canon]

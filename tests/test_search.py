@@ -168,8 +168,10 @@ def test_incremental_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def test_pending_changes_survive_a_crash_before_the_index_update(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    """SQLite committed, the index update never ran: the next ingest applies both changes."""
-    from jdsearch import corpus as corpus_mod
+    """SQLite committed, the index update never ran: a read repairs it (no writer at work),
+    or — while a writer holds the lock — says the results are stale; never silently wrong."""
+    from jdsearch import index as search_index
+    from jdsearch.lock import WriteLock
 
     docs = tmp_path / "docs"
     shutil.copytree(CORPUS, docs)
@@ -185,12 +187,16 @@ def test_pending_changes_survive_a_crash_before_the_index_update(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
-        m.setattr(corpus_mod.search_index, "update", crash)
+        m.setattr(search_index, "sync", crash)
         with pytest.raises(KeyboardInterrupt):
             corpus.ingest([docs])
+    with WriteLock(tmp_path / "idx", "test"):  # a writer at work: the read cannot repair
+        r = corpus.search("代理商年会")
+        assert r.stale and "behind" in r.warning
+    r = corpus.search("代理商年会")  # the lock is free: the read applies the queued change
+    assert not r.stale and any("组织召开区域代理商年会" in h.text for h in r.hits)
     (docs / "new.txt").write_text("1、负责组织年度代理商大会。\n", "utf-8")
     corpus.ingest([docs])
-    assert any("组织召开区域代理商年会" in t for t in texts(corpus, "代理商年会"))
     assert any("代理商大会" in t for t in texts(corpus, "代理商大会"))
     assert not any("组织召开区域经销商会议" in t for t in texts(corpus, "召开 经销商 会议"))
 
@@ -235,7 +241,7 @@ def test_corrupt_search_index_is_a_clear_error(tmp_path: Path, victim: str):
 
     idx = tmp_path / "idx"
     Corpus(idx).ingest([corpus_file("001")])
-    files = [p for p in (idx / "search").iterdir() if p.suffix == f".{victim}"]
+    files = [p for p in (idx / "search").rglob("*") if p.suffix == f".{victim}"]
     assert files
     for p in files:
         p.write_bytes(b"\x13\x37garbage" * 64)

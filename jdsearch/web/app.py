@@ -364,22 +364,10 @@ async def search(
 
 def _search_body(st: IndexState, query: str, **kwargs: Any) -> bytes:
     result = st.search(query, **kwargs)
-    total = exact_total(result.total, result.facets, kwargs["collapse"])
-    body = search_json(query, result, total=total, limit=kwargs["limit"], offset=kwargs["offset"])
+    body = search_json(
+        query, result, total=result.total, limit=kwargs["limit"], offset=kwargs["offset"]
+    )
     return _json(body).body
-
-
-def exact_total(total: int, facet_counts: dict[str, dict[str, int]], collapse: bool) -> int:
-    """The number of matching clauses.
-
-    Uncollapsed, ``SearchEngine`` reports Whoosh's *estimated* length, an upper bound that
-    left pages empty past the real end; every match has exactly one kind, so the kind facet
-    counts them exactly. (The fix belongs in ``SearchEngine._run``; this is then a no-op.)
-    """
-    kinds = facet_counts.get("kind")
-    if collapse or not kinds:
-        return total
-    return min(total, sum(kinds.values()))
 
 
 def build_query(q: str, filters: dict[str, str]) -> str:
@@ -420,15 +408,16 @@ def dupes(
 ) -> JSONResponse:
     """Duplicate groups, largest first: ``{"total": n, "groups": [dupes --json group]}``."""
     st = _state(request)
+    view = st.groups()
     groups = [
         g
-        for g in st.groups().groups
+        for g in view.groups
         if len(g.members) >= min_size
         and (not relation or any(m.relation == relation for m in g.members))
     ]
     page = groups[offset : offset + limit]
     by_id = st.clauses_by_id(m.clause_id for g in page for m in g.members)
-    return _json(groups_page_json(len(groups), page, by_id))
+    return _json(groups_page_json(len(groups), page, by_id, stale=view.stale))
 
 
 def themes(

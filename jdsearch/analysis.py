@@ -140,9 +140,10 @@ class Analyzer:
         ``body`` is the coarse terms in order (one position each, so phrases work). ``grams``
         finds words inside words and across jieba's cuts: every pair of adjacent Han characters
         (数据看板 -> 数据 据看 看板, whether jieba cut it 数据/看板 or 数据/看/板) plus the parts of
-        mixed Latin/digit words (iso9001 -> iso, 9001). A Chinese query word then also matches
-        as its character pairs — what ES users get from ik_max_word or bigram fields — ranked
-        below whole-word hits because it lives in its own field.
+        mixed Latin/digit words (iso9001 -> iso, 9001), leaving out pairs that are words of the
+        clause themselves (``body`` has those; a query looks for a pair in either field). A
+        Chinese query word then also matches as its character pairs — what ES users get from
+        ik_max_word or bigram fields — ranked below whole-word hits.
         """
         body: list[str] = []
         grams: list[str] = []
@@ -154,7 +155,8 @@ class Analyzer:
         for m in _HAN_RUN.finditer(norm):
             run = m.group(0)
             grams.extend(run[i : i + 2] for i in range(len(run) - 1))
-        return body, list(dict.fromkeys(grams))
+        words = set(body)  # a pair that is a word of the clause is found in body already
+        return body, [g for g in dict.fromkeys(grams) if g not in words]
 
     def encode(self, text: str) -> str:
         """Pre-tokenised ``text``: coarse terms separated by spaces (see ``index_fields``)."""

@@ -189,8 +189,13 @@ class Corpus:
             )
             report.stages["search"] = search_index.sync(store, progress)
             if update_stages:
+                # incremental only for the changes this run made; anything older (a killed run's)
+                # is unknown here, so the groups are then recomputed whole
+                changed = report.generation is not None
                 report.stages["dupes"] = stages.refresh_dupes(
-                    store, report.added_docs, report.removed_docs
+                    store,
+                    report.added_docs if changed else None,
+                    report.removed_docs if changed else None,
                 )
                 report.stages["themes"] = stages.refresh_themes(store)
             report.totals = store.counts()

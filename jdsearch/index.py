@@ -29,7 +29,7 @@ from jdsearch.store import ClauseStore, JdsearchError, StageState
 SEARCH_DIR = "search"
 STAGE = "search"
 # Bump when the analyser, its dictionaries or the engine documents change: tokens are redone.
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "3"
 _EN_WORD = re.compile(r"[a-z]{3,}")
 _PARALLEL_MIN = 4000  # below this, starting processes costs more than it saves
 

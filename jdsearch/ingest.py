@@ -113,6 +113,7 @@ class IngestReport:
     clauses_written: int = 0
     totals: dict[str, object] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)  # what became of search/dupes/themes
+    generation: int | None = None  # the clause-table generation this run made (None: no change)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -158,7 +159,11 @@ class Parser:
         self.segmenter = Segmenter(load_boilerplate(boilerplate), self.normalizer)
 
     def parse_file(self, path: Path, source: str, key: str) -> ParsedFile:
-        raws = read_documents(path, text_column=self.text_column)
+        return self.parse_documents(read_documents(path, text_column=self.text_column), source, key)
+
+    def parse_documents(self, raws: list[RawDocument], source: str, key: str) -> ParsedFile:
+        """Documents and clauses of a file's raw documents; a table row that cannot be
+        segmented is a named skip (``path#row``), not the end of its file."""
         documents: list[Document] = []
         clauses: list[Clause] = []
         skipped: list[tuple[str, str]] = []
@@ -302,7 +307,15 @@ def _sha256(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------- parsing workers
+TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".jsonl"})
+ROWS_PER_BATCH = 250  # table rows parsed per job: a big export is spread over the workers
 _WORKER: dict[str, object] = {}
+
+
+def time_budget(nbytes: int, base: float) -> float:
+    """Seconds a job may take: ``base`` plus 10 s per MB, so honest large inputs (a 50 MB
+    transcript) get linear time while nothing can stall an ingest without bound."""
+    return base + 10.0 * nbytes / 1e6
 
 
 def _init_worker(memory_mb: int) -> None:
@@ -318,12 +331,12 @@ def _init_worker(memory_mb: int) -> None:
         pass
 
 
-def _parse_job(job: tuple[str, str, str]) -> ParsedFile | str:
-    """In a worker: parse one file and tokenise its clauses (an error is a one-line reason)."""
-    path, source, key = job
-    parser: Parser = _WORKER["parser"]  # type: ignore[assignment]
+def _guard(
+    fn: Callable[[], ParsedFile | list[RawDocument]],
+) -> ParsedFile | list[RawDocument] | str:
+    """Run one job; any failure becomes a one-line reason (a file is skipped, never fatal)."""
     try:
-        parsed = parser.parse_file(Path(path), source, key)
+        return fn()
     except UnreadableFile as exc:
         return str(exc) or "unreadable"
     except OSError as exc:
@@ -334,8 +347,36 @@ def _parse_job(job: tuple[str, str, str]) -> ParsedFile | str:
         return "too deeply nested"
     except Exception as exc:  # a parser bug must not abort the ingest: name it and go on
         return f"cannot parse ({type(exc).__name__}: {str(exc)[:80]})"
-    parsed.tokens = _tokens_for(parsed.clauses)
-    return parsed
+
+
+def _file_job(path: str, source: str, key: str) -> ParsedFile | str:
+    """In a worker: read, segment and tokenise one (non-table) file."""
+    parser: Parser = _WORKER["parser"]  # type: ignore[assignment]
+
+    def run() -> ParsedFile:
+        parsed = parser.parse_file(Path(path), source, key)
+        parsed.tokens = _tokens_for(parsed.clauses)
+        return parsed
+
+    return _guard(run)  # type: ignore[return-value]
+
+
+def _read_job(path: str) -> list[RawDocument] | str:
+    """In a worker: read a table file into its rows (parsed afterwards in batches)."""
+    parser: Parser = _WORKER["parser"]  # type: ignore[assignment]
+    return _guard(lambda: read_documents(Path(path), text_column=parser.text_column))  # type: ignore[return-value]
+
+
+def _rows_job(raws: list[RawDocument], source: str, key: str) -> ParsedFile | str:
+    """In a worker: segment and tokenise a batch of table rows."""
+    parser: Parser = _WORKER["parser"]  # type: ignore[assignment]
+
+    def run() -> ParsedFile:
+        parsed = parser.parse_documents(raws, source, key)
+        parsed.tokens = _tokens_for(parsed.clauses)
+        return parsed
+
+    return _guard(run)  # type: ignore[return-value]
 
 
 def _tokens_for(clauses: list[Clause]) -> list[tuple[str, str, str, str]]:
@@ -356,70 +397,118 @@ def _tokens_for(clauses: list[Clause]) -> list[tuple[str, str, str, str]]:
     return out
 
 
-class _Pool:
-    """Parses jobs in forked worker processes (pebble), in order, each under a time limit."""
+Job = tuple[str, Path, str, str, int]  # (kind "file"/"table", path, source, key, bytes)
 
-    def __init__(self, parser: Parser, workers: int, timeout: float, memory_mb: int) -> None:
-        import multiprocessing as mp
 
-        from pebble import ProcessPool
+class _Runner:
+    """Runs parsing jobs in order of the files, in forked worker processes (pebble) when
+    ``workers`` > 0, else in this process. Each job has a time budget; a worker that dies (out
+    of memory) or overruns costs that file, not the ingest."""
 
-        from jdsearch.analysis import default_analyzer
-
-        default_analyzer().terms("客户")  # jieba loads once here; forked workers share it
+    def __init__(self, parser: Parser, workers: int, options: IngestOptions) -> None:
         _WORKER["parser"] = parser
-        self.timeout = timeout
-        self.pool = ProcessPool(
-            max_workers=workers,
-            max_tasks=0,
-            initializer=_init_worker,
-            initargs=(memory_mb,),
-            context=mp.get_context("fork"),
-        )
+        self.options = options
+        self.pool = None
+        if workers:
+            import multiprocessing as mp
 
-    def map(self, jobs: list[tuple[str, str, str]]) -> Iterator[ParsedFile | str]:
+            from pebble import ProcessPool
+
+            from jdsearch.analysis import default_analyzer
+
+            default_analyzer().terms("客户")  # jieba loads once here; forked workers share it
+            self.pool = ProcessPool(
+                max_workers=workers,
+                initializer=_init_worker,
+                initargs=(options.worker_memory_mb,),
+                context=mp.get_context("fork"),
+            )
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool.join()
+
+    def _submit(self, fn: Callable[..., object], args: tuple[object, ...], nbytes: int) -> object:
+        if self.pool is None:
+            return fn(*args)  # a finished "future": the value itself
+        budget = time_budget(nbytes, self.options.file_timeout)
+        return (self.pool.schedule(fn, args=args, timeout=budget), budget)
+
+    @staticmethod
+    def _result(handle: object) -> object:
+        if not isinstance(handle, tuple) or len(handle) != 2 or not hasattr(handle[0], "result"):
+            return handle
         from concurrent.futures import TimeoutError as FutureTimeout
 
         from pebble import ProcessExpired
 
-        window = 8  # files parsed ahead of the writer: bounds the memory results take
-        pending: list = []
+        fut, budget = handle
+        try:
+            return fut.result()
+        except FutureTimeout:
+            return f"took longer than {budget:.0f} s to parse (skipped; see --file-timeout)"
+        except ProcessExpired as exc:
+            return f"parsing crashed its worker (exit code {exc.exitcode}; out of memory?)"
+        except MemoryError:
+            return "too large: parsing needed more memory than allowed"
+        except Exception as exc:  # e.g. the result could not be sent back
+            return f"cannot parse ({type(exc).__name__})"
+
+    def run(self, jobs: list[Job]) -> Iterator[ParsedFile | str]:
+        """Parsed files (or one-line reasons), in the order of ``jobs``."""
+        window = 8  # files in flight ahead of the writer: bounds the memory results take
+        pending: list[tuple[Job, object]] = []
         queue = iter(jobs)
+
+        def submit(job: Job) -> None:
+            kind, path, source, key, nbytes = job
+            if kind == "table":
+                pending.append((job, self._submit(_read_job, (str(path),), nbytes)))
+            else:
+                pending.append((job, self._submit(_file_job, (str(path), source, key), nbytes)))
+
         for job in queue:
-            pending.append(self.pool.schedule(_parse_job, args=(job,), timeout=self.timeout))
+            submit(job)
             if len(pending) >= window:
                 break
         while pending:
-            fut = pending.pop(0)
+            job, handle = pending.pop(0)
             nxt = next(queue, None)
             if nxt is not None:
-                pending.append(self.pool.schedule(_parse_job, args=(nxt,), timeout=self.timeout))
-            try:
-                yield fut.result()
-            except FutureTimeout:
-                yield f"took longer than {self.timeout:g} s to parse (skipped)"
-            except ProcessExpired as exc:
-                yield f"parsing crashed its worker (exit code {exc.exitcode}; out of memory?)"
-            except MemoryError:
-                yield "too large: parsing needed more memory than allowed"
-            except Exception as exc:  # e.g. the result could not be sent back
-                yield f"cannot parse ({type(exc).__name__})"
+                submit(nxt)
+            result = self._result(handle)
+            if job[0] == "table" and isinstance(result, list):
+                result = self._rows(job, result)
+            yield result  # type: ignore[misc]
 
-    def close(self) -> None:
-        self.pool.stop()
-        self.pool.join()
-
-
-def _parse_inline(parser: Parser, jobs: list[tuple[str, str, str]]) -> Iterator[ParsedFile | str]:
-    _WORKER["parser"] = parser
-    for job in jobs:
-        yield _parse_job(job)
+    def _rows(self, job: Job, raws: list[RawDocument]) -> ParsedFile | str:
+        """A table file's rows, parsed in batches spread over the workers, merged in order."""
+        _, _, source, key, _ = job
+        handles = []
+        for i in range(0, len(raws), ROWS_PER_BATCH):
+            batch = raws[i : i + ROWS_PER_BATCH]
+            nbytes = sum(len(r.text) for r in batch) * 3
+            handles.append((batch, self._submit(_rows_job, (batch, source, key), nbytes)))
+        merged = ParsedFile([], [], raws[0].encoding if raws else None)
+        for batch, handle in handles:
+            part = self._result(handle)
+            if isinstance(part, str):  # a batch failed: its rows are named skips
+                merged.skipped_rows += [(f"{source}#{r.row}", part) for r in batch]
+                continue
+            merged.documents += part.documents
+            merged.clauses += part.clauses
+            merged.tokens += part.tokens
+            merged.skipped_rows += part.skipped_rows
+        if not merged.documents and merged.skipped_rows:
+            return merged.skipped_rows[0][1]
+        return merged
 
 
 # --------------------------------------------------------------------------- the run
 @dataclass
 class IngestOptions:
-    workers: int = 0  # 0: one per core
+    workers: int | None = None  # parsing processes (None: one per core, up to 2; 0: none)
     file_timeout: float = FILE_TIMEOUT
     worker_memory_mb: int = WORKER_MEMORY_MB
 
@@ -471,16 +560,21 @@ def ingest(
             todo.append((entry, (size, mtime, sha), False))  # touched, not changed
             continue
         todo.append((entry, (size, mtime, sha), True))
-    jobs = [(str(e.path), e.source, str(e.path)) for e, _, parse in todo if parse]
-    workers = options.workers or min(2, os.cpu_count() or 1)
-    big = sum(st[0] for _, st, parse in todo if parse) > 200_000 or len(jobs) > 8
-    pool = (
-        _Pool(parser, workers, options.file_timeout, options.worker_memory_mb)
-        if big and jobs
-        else None
-    )
+    jobs: list[Job] = [
+        (
+            "table" if e.path.suffix.lower() in TABLE_SUFFIXES else "file",
+            e.path,
+            e.source,
+            str(e.path),
+            st[0],
+        )
+        for e, st, parse in todo
+        if parse and e.path is not None
+    ]
+    workers = min(2, os.cpu_count() or 1) if options.workers is None else options.workers
+    runner = _Runner(parser, workers if jobs else 0, options)
     try:
-        results = pool.map(jobs) if pool else _parse_inline(parser, jobs)
+        results = runner.run(jobs)
         with store.transaction():
             done = 0
             for entry, st, parse in todo:
@@ -499,11 +593,10 @@ def ingest(
                 _store_file(store, entry, st, parsed, report)
             _remove_missing(store, paths, seen, report)
             if report.removed_docs or report.added_docs:
-                store.bump_generation()
+                report.generation = store.bump_generation()
             store.set_meta("parser_version", PARSER_VERSION)
     finally:
-        if pool:
-            pool.close()
+        runner.close()
     report.totals = store.counts()
     return report
 

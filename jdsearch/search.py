@@ -292,9 +292,13 @@ class QueryPlanner:
         (Chinese), or the word as a part of a mixed word (9001 in iso9001)."""
         if _HAN_WORD.fullmatch(word):
             self.inside.add(word)
-            grams = self.an.grams(word)
+            grams = list(dict.fromkeys(self.an.grams(word)))
+            if len(grams) == 1:  # the word itself is a pair: body already has it as a word
+                return Term("gram", word, GRAM_BOOST)
             boost = GRAM_BOOST / len(grams)
-            return _join(And, [Term("gram", g, boost) for g in dict.fromkeys(grams)])
+            # each pair as a word of the clause (body) or inside/across its words (gram)
+            pairs = [Or((Term("body", g, boost), Term("gram", g, boost))) for g in grams]
+            return And(tuple(pairs))
         if word.isascii() and word.isalnum():
             return Term("gram", word, GRAM_BOOST)
         return None

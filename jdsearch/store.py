@@ -493,7 +493,8 @@ class ClauseStore:
         return out
 
     def _enwords(self, norms: Sequence[str]) -> list[str]:
-        return [w for w, _, _ in (self.tokens(norms).get(n, ("", "", "")) for n in norms)]
+        known = self.tokens(norms)
+        return [known[n][2] for n in norms if n in known]
 
     def _vocab_delta(self, enwords: Iterable[str], sign: int) -> None:
         counts: dict[str, int] = {}

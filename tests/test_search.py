@@ -19,89 +19,89 @@ def texts(corpus: Corpus, query: str, **kw) -> list[str]:
     return [h.text for h in corpus.search(query, limit=50, **kw).hits]
 
 
-def test_traditional_query_finds_simplified_and_back(sample_index: Corpus):
-    hits = sample_index.search("客戶檔案", limit=50).hits
+def test_traditional_query_finds_simplified_and_back(engine_index: Corpus):
+    hits = engine_index.search("客戶檔案", limit=50).hits
     langs = {h.lang for h in hits}
     assert {"zh-Hans", "zh-Hant"} <= langs
     assert any("客户档案" in h.text for h in hits)
-    simplified = sample_index.search("客户档案", limit=50).hits
+    simplified = engine_index.search("客户档案", limit=50).hits
     assert {h.clause_id for h in hits} == {h.clause_id for h in simplified}
     assert any("客戶檔案" in h.text for h in simplified)
 
 
-def test_taiwan_wording_meets_mainland(sample_index: Corpus):
-    found = texts(sample_index, "資訊")
+def test_taiwan_wording_meets_mainland(engine_index: Corpus):
+    found = texts(engine_index, "資訊")
     assert any("市場資訊收集" in t for t in found)  # Taiwan wording itself
     assert any("信息" in t and "資訊" not in t for t in found)  # mainland 信息 clauses too
 
 
-def test_domain_terms_are_whole(sample_index: Corpus):
-    found = texts(sample_index, "窜货")
+def test_domain_terms_are_whole(engine_index: Corpus):
+    found = texts(engine_index, "窜货")
     assert found and all("窜货" in t or "竄貨" in t for t in found)
-    assert any("进销存" in t for t in texts(sample_index, "进销存"))
+    assert any("进销存" in t for t in texts(engine_index, "进销存"))
 
 
-def test_compound_query_also_matches_its_parts(sample_index: Corpus):
+def test_compound_query_also_matches_its_parts(engine_index: Corpus):
     # coarse word OR its sub-words: 客户管理 as a unit is rare, its parts are common
-    found = texts(sample_index, "客户管理")
+    found = texts(engine_index, "客户管理")
     assert any("客户" in t and "管理" in t for t in found)
 
 
-def test_english_stemming_and_typos(sample_index: Corpus):
-    assert any("competitors" in t for t in texts(sample_index, "competitor"))
-    typo = texts(sample_index, "competiter")
+def test_english_stemming_and_typos(engine_index: Corpus):
+    assert any("competitors" in t for t in texts(engine_index, "competitor"))
+    typo = texts(engine_index, "competiter")
     assert any("competitor" in t.lower() for t in typo)
-    assert len(typo) <= len(texts(sample_index, "competitor")) + 20  # no flood
+    assert len(typo) <= len(texts(engine_index, "competitor")) + 20  # no flood
 
 
-def test_iso_and_kpi_are_findable(sample_index: Corpus):
-    assert any("ISO" in t for t in texts(sample_index, "iso"))
-    assert any("KPI" in t for t in texts(sample_index, "kpi"))
+def test_iso_and_kpi_are_findable(engine_index: Corpus):
+    assert any("ISO" in t for t in texts(engine_index, "iso"))
+    assert any("KPI" in t for t in texts(engine_index, "kpi"))
 
 
-def test_phrases(sample_index: Corpus):
-    found = texts(sample_index, '"customer files"')
+def test_phrases(engine_index: Corpus):
+    found = texts(engine_index, '"customer files"')
     assert found and all("customer files" in t.lower() for t in found)
-    assert texts(sample_index, '"files customer"') == []
+    assert texts(engine_index, '"files customer"') == []
 
 
-def test_all_terms_then_any_term_fallback(sample_index: Corpus):
-    r = sample_index.search("回款 经销商")
+def test_all_terms_then_any_term_fallback(engine_index: Corpus):
+    r = engine_index.search("回款 经销商")
     assert r.mode == "all"
     assert all(("回款" in h.text) and ("经销商" in h.text) for h in r.hits)
-    r = sample_index.search("回款 zzzyyyxxx")
+    r = engine_index.search("回款 zzzyyyxxx")
     assert r.mode == "any" and r.hits
 
 
-def test_filters(sample_index: Corpus):
-    hant = sample_index.search("客户", lang="zh-Hant", limit=50).hits
+def test_filters(engine_index: Corpus):
+    hant = engine_index.search("客户", lang="zh-Hant", limit=50).hits
     assert hant and {h.lang for h in hant} == {"zh-Hant"}
-    req = sample_index.search("经验 kind:requirement", limit=50).hits
+    req = engine_index.search("经验 kind:requirement", limit=50).hits
     assert req and {h.kind for h in req} == {"requirement"}
-    sec = sample_index.search("客戶 section:城市經理", limit=50).hits
+    sec = engine_index.search("客戶 section:城市經理", limit=50).hits
     assert sec and all("城市經理" in h.section for h in sec)
     doc = sec[0].doc_id
-    assert {h.doc_id for h in sample_index.search(f"客戶 doc:{doc}", limit=50).hits} == {doc}
-    excluded = texts(sample_index, "客户 -档案")
+    assert {h.doc_id for h in engine_index.search(f"客戶 doc:{doc}", limit=50).hits} == {doc}
+    excluded = texts(engine_index, "客户 -档案")
     assert excluded and not any("档案" in t or "檔案" in t for t in excluded)
 
 
-def test_highlight_marks_original_script(sample_index: Corpus):
-    hits = sample_index.search("客户档案", limit=50).hits
+def test_highlight_marks_original_script(engine_index: Corpus):
+    hits = engine_index.search("客户档案", limit=50).hits
     trad = next(h for h in hits if "客戶檔案" in h.text)
     assert "<mark>客戶檔案</mark>" in trad.highlight
     assert any(trad.text[s:e] == "客戶檔案" for s, e in trad.spans)
 
 
-def test_collapse_folds_identical_clauses(sample_index: Corpus):
-    plain = sample_index.search("窜货", limit=50).hits
-    folded = sample_index.search("窜货", limit=50, collapse=True).hits
+def test_collapse_folds_identical_clauses(engine_index: Corpus):
+    plain = engine_index.search("窜货", limit=50).hits
+    folded = engine_index.search("窜货", limit=50, collapse=True).hits
     assert len(folded) < len(plain)
     top = folded[0]
     assert top.variants >= 2 and top.documents >= 2
 
 
-def test_bad_queries_are_clear_errors(sample_index: Corpus):
+def test_bad_queries_are_clear_errors(engine_index: Corpus):
     for q, msg in [
         ("", "empty"),
         ("   ", "empty"),
@@ -113,16 +113,16 @@ def test_bad_queries_are_clear_errors(sample_index: Corpus):
         ("。，、", "no searchable"),
     ]:
         with pytest.raises(QuerySyntaxError, match=msg):
-            sample_index.search(q)
+            engine_index.search(q)
 
 
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.text(max_size=80))
-def test_no_query_crashes(sample_index: Corpus, q: str):
+def test_no_query_crashes(engine_index: Corpus, q: str):
     with contextlib.suppress(JdsearchError):
-        sample_index.search(q, limit=5)
+        engine_index.search(q, limit=5)
 
 
 @given(st.text(alphabet='"-: abc客户lang:kind', max_size=40))
@@ -136,11 +136,14 @@ def test_missing_search_index_is_an_error(tmp_path: Path):
         Corpus(tmp_path).search("客户")
 
 
-def test_incremental_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_incremental_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str):
+    if engine == "tantivy":
+        pytest.importorskip("tantivy", reason="the tantivy extra is not installed")
     docs = tmp_path / "docs"
     shutil.copytree(CORPUS, docs)
     corpus = Corpus(tmp_path / "idx")
-    corpus.ingest([docs])
+    corpus.ingest([docs], engine=engine)
     # from here on a changed file updates the index in place: a rebuild would be a failure
     from jdsearch import index as search_index
 
@@ -165,18 +168,21 @@ def test_incremental_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert n == len(corpus.clauses())
 
 
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
 def test_pending_changes_survive_a_crash_before_the_index_update(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str
 ):
     """SQLite committed, the index update never ran: a read repairs it (no writer at work),
     or — while a writer holds the lock — says the results are stale; never silently wrong."""
     from jdsearch import index as search_index
     from jdsearch.lock import WriteLock
 
+    if engine == "tantivy":
+        pytest.importorskip("tantivy", reason="the tantivy extra is not installed")
     docs = tmp_path / "docs"
     shutil.copytree(CORPUS, docs)
     corpus = Corpus(tmp_path / "idx")
-    corpus.ingest([docs])
+    corpus.ingest([docs], engine=engine)
     target = docs / corpus_file("003").name
     target.write_text(
         target.read_text("utf-8").replace("组织召开区域经销商会议。", "组织召开区域代理商年会。"),
@@ -201,36 +207,36 @@ def test_pending_changes_survive_a_crash_before_the_index_update(
     assert not any("组织召开区域经销商会议" in t for t in texts(corpus, "召开 经销商 会议"))
 
 
-def test_totals_are_exact_and_arguments_narrow_typed_filters(sample_index: Corpus):
+def test_totals_are_exact_and_arguments_narrow_typed_filters(engine_index: Corpus):
     for q in ("客户档案", "销售 计划", "customer", "区域经理"):
-        r = sample_index.search(q, limit=1000)
+        r = engine_index.search(q, limit=1000)
         assert r.total == len(r.hits)
-        collapsed = sample_index.search(q, limit=1000, collapse=True)
+        collapsed = engine_index.search(q, limit=1000, collapse=True)
         assert collapsed.total == len(collapsed.hits) <= r.total
-    r = sample_index.search("客户", facets=True)
+    r = engine_index.search("客户", facets=True)
     assert sum(r.facets["lang"].values()) == r.total == sum(r.facets["kind"].values())
-    assert sample_index.search("lang:zh-Hans 客户", lang="en").total == 0
-    both = sample_index.search("lang:zh-Hans lang:en 客户").total
-    assert both == sum(sample_index.search("客户", lang=x).total for x in ("zh-Hans", "en"))
+    assert engine_index.search("lang:zh-Hans 客户", lang="en").total == 0
+    both = engine_index.search("lang:zh-Hans lang:en 客户").total
+    assert both == sum(engine_index.search("客户", lang=x).total for x in ("zh-Hans", "en"))
 
 
-def test_unspaced_chinese_falls_back_to_any_word(sample_index: Corpus):
-    r = sample_index.search("客户档案回款", limit=50)
+def test_unspaced_chinese_falls_back_to_any_word(engine_index: Corpus):
+    r = engine_index.search("客户档案回款", limit=50)
     assert r.mode == "any" and r.total > 0
-    assert r.total == sample_index.search("客户档案 回款", limit=50).total
+    assert r.total == engine_index.search("客户档案 回款", limit=50).total
 
 
-def test_stopword_only_query_is_an_error(sample_index: Corpus):
+def test_stopword_only_query_is_an_error(engine_index: Corpus):
     for q in ("the", "a", "的"):
         with pytest.raises(QuerySyntaxError, match="no searchable words"):
-            sample_index.search(q)
+            engine_index.search(q)
 
 
-def test_chinese_phrase_in_both_scripts(sample_index: Corpus):
-    found = texts(sample_index, '"建立客户档案"')
+def test_chinese_phrase_in_both_scripts(engine_index: Corpus):
+    found = texts(engine_index, '"建立客户档案"')
     assert any("建立客户档案" in t for t in found)
     assert any("建立客戶檔案" in t or "建立健全客戶檔案" not in t for t in found)
-    assert texts(sample_index, '"建立客戶檔案"') == found
+    assert texts(engine_index, '"建立客戶檔案"') == found
     assert not any("客户档案" in t and "建立" not in t for t in found)
 
 
@@ -248,8 +254,58 @@ def test_corrupt_search_index_is_a_clear_error(tmp_path: Path, victim: str):
     # in a subprocess: Whoosh leaks the handles of files it failed to parse
     r = subprocess.run(
         [sys.executable, "-m", "jdsearch.cli", "search", "客户", "--index", str(idx)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert r.returncode == 1
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert "corrupt search index" in r.stderr and "jdsearch reindex" in r.stderr
+
+
+JUDGED = [
+    "客戶檔案",
+    "客户档案",
+    "回款",
+    "竄貨",
+    "竞争对手",
+    "經銷商",
+    "市場資訊",
+    "培训",
+    "促销活动",
+    "绩效考核",
+    "进销存",
+    "終端",
+    "行銷",
+    "招聘",
+    "费用预算",
+    "售后服务",
+    "客户关系",
+    "competitor",
+    '"customer files"',
+    "training",
+    "sales target",
+    "payment collection",
+    "iso",
+    "competiter",
+    "看板",
+    "客户 -档案",
+    '"客户 档案"',
+    "经验 kind:requirement",
+    "客戶 section:城市經理",
+]
+
+
+def test_both_engines_find_the_same_clauses(tmp_path_factory: pytest.TempPathFactory):
+    """Same documents, same analysed queries: the engines may rank differently, but they
+    must match the same clauses and count them the same."""
+    pytest.importorskip("tantivy", reason="the tantivy extra is not installed")
+    corpora = {}
+    for engine in ("whoosh", "tantivy"):
+        corpora[engine] = Corpus(tmp_path_factory.mktemp(f"same-{engine}"))
+        corpora[engine].ingest([CORPUS], engine=engine)
+    for q in JUDGED:
+        w, t = (corpora[e].search(q, limit=1000) for e in ("whoosh", "tantivy"))
+        assert w.total == t.total, q
+        assert {h.clause_id for h in w.hits} == {h.clause_id for h in t.hits}, q
+        assert w.mode == t.mode, q

@@ -30,6 +30,8 @@ SEARCH_DIR = "search"
 STAGE = "search"
 # Bump when the analyser, its dictionaries or the engine documents change: tokens are redone.
 ANALYZER_VERSION = "3"
+# Bump when the engines' documents change (fields, columns): the index is rebuilt, tokens kept.
+INDEX_FORMAT = "2"
 _EN_WORD = re.compile(r"[a-z]{3,}")
 _PARALLEL_MIN = 4000  # below this, starting processes costs more than it saves
 
@@ -82,7 +84,7 @@ def coarse_tokens(store: ClauseStore, norms: Sequence[str]) -> dict[str, list[st
 
 # --------------------------------------------------------------------------- state
 def stage_version(engine: str) -> str:
-    return f"{engine}:{ANALYZER_VERSION}"
+    return f"{engine}:{ANALYZER_VERSION}:{INDEX_FORMAT}"
 
 
 def engine_name(store: ClauseStore) -> str:
@@ -191,7 +193,7 @@ def rebuild(store: ClauseStore, progress: ProgressFn | None = None) -> int:
     root = store.dir / SEARCH_DIR
     root.mkdir(parents=True, exist_ok=True)
     old = store.stage(STAGE)
-    if old is not None and old.version.split(":")[1:] != [ANALYZER_VERSION]:
+    if old is not None and old.version.split(":")[1:2] != [ANALYZER_VERSION]:
         with store.transaction():  # tokens of another analyser version: recompute them all
             store.q("DELETE FROM tokens")
     ensure_tokens(store)

@@ -89,6 +89,12 @@ class Normalizer:
         it), so composed forms come out as they do for the whole string; where a step changes
         the length, the offsets are aligned with ``difflib`` rather than guessed.
         """
+        if unicodedata.is_normalized("NFKC", text):  # the common case: no Python loop
+            lowered = text.lower()
+            if len(lowered) == len(text):
+                converted = _t2s().convert(lowered)
+                if len(converted) == len(text):
+                    return self._apply_variants(converted, list(range(len(text))))
         chars: list[str] = []
         origin: list[int] = []
         for start, cluster in _clusters(text):

@@ -66,6 +66,8 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 _HAN_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _NON_WORD = re.compile(r"[\W_]+")
+_LATIN_RUN = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:['’][a-z]+)?")
+_ALNUM_PART = re.compile(r"[a-z\u00c0-\u024f]+|[0-9]+")
 
 
 class QuerySyntaxError(JdsearchError):
@@ -312,14 +314,16 @@ class QueryPlanner:
             if not toks:
                 continue
             self.highlight.update(toks)
-            joined = "".join(toks)
+            chars = _NON_WORD.sub("", form)
             if len(toks) == 1:
                 alts.append(self._token(toks[0], text, False))
-                continue
-            alts.append(Phrase("body", tuple(toks)))
-            inside = self._inside(joined)
-            if inside is not None:
-                alts.append(inside)
+            elif _HAN_WORD.fullmatch(chars):
+                # Chinese characters in a row: every adjacent pair, as a word or inside one
+                # (a match of the words as a phrase has all the pairs, so nothing is lost)
+                alts.append(self._inside(chars))  # type: ignore[arg-type]
+                self.highlight.add(chars)
+            else:
+                alts.append(Phrase("body", tuple(toks)))
         return _join(Or, list(dict.fromkeys(alts)))
 
 
@@ -552,19 +556,34 @@ def highlight(
     terms: set[str],
     inside: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[list[tuple[int, int]], str]:
-    """Spans of ``text`` (original script) whose tokens match query terms — or, for Chinese
-    terms, contain them — and an HTML copy: the text escaped, the spans inside ``<mark>``."""
-    spans: list[tuple[int, int]] = []
+    """Spans of ``text`` (original script) that match the query's terms, and an HTML copy:
+    the text escaped, the spans inside ``<mark>``.
+
+    No second segmentation: Chinese terms are found as substrings of the matching form (so a
+    word found inside a longer word is marked too), Latin words by their stems (the word's
+    parts too: iso in iso9001); offsets map back to the user's own characters.
+    """
     norm, origin = an.normalizer.normalize_with_map(text)
-    for tok in an.tokens(text):
-        if tok.text in terms:
-            spans.append((tok.start, tok.end))
-    for term in inside:  # 看板 inside 数据看板: mark the characters, not the whole word
+    spans: list[tuple[int, int]] = []
+
+    def mark(s: int, e: int) -> None:
+        if e > s:
+            spans.append((origin[s], origin[e - 1] + 1))
+
+    for m in _LATIN_RUN.finditer(norm):
+        word = m.group(0)
+        if word in terms or an.stem(word) in terms:
+            mark(m.start(), m.end())
+            continue
+        for part in _ALNUM_PART.finditer(word):
+            p = part.group(0)
+            if p in terms or an.stem(p) in terms:
+                mark(m.start() + part.start(), m.start() + part.end())
+    for term in {t for t in terms | set(inside) if _HAN.search(t)}:
         start = norm.find(term)
         while start >= 0:
-            end = start + len(term)
-            spans.append((origin[start], origin[end - 1] + 1))
-            start = norm.find(term, end)
+            mark(start, start + len(term))
+            start = norm.find(term, start + len(term))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for s, e in spans:

@@ -847,3 +847,23 @@ def test_theme_map_keeps_the_largest_groups():
     assert [g["size"] for g in theme["groups"]] == [3, 2]
     assert theme["groups_total"] == 3 and theme["other_size"] == 1
     assert out["areas"][0]["label_zh"] == "甲"  # type: ignore[index]
+
+
+def test_highlight_is_escaped_html(tmp_path: Path):
+    """Clause text is data: the API's highlight carries it escaped, with only our <mark>."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "x.txt").write_text(
+        '岗位职责\n1、负责客户<img src=x onerror="alert(`x`)">档案与<script>x()</script>回款管理。\n',
+        "utf-8",
+    )
+    idx = tmp_path / "index"
+    Corpus(idx).ingest([docs])
+    c = TestClient(create_app(idx))
+    hit = c.get("/api/search", params={"q": "回款"}).json()["hits"][0]
+    assert "<img" in hit["text"]  # the text itself is returned as written
+    marked = hit["highlight"]
+    assert "<img" not in marked and "<script" not in marked
+    assert "&lt;img src=x onerror=&quot;alert(`x`)&quot;&gt;" in marked
+    assert re.sub(r"</?mark>", "", marked).count("<") == 0
+    assert "<mark>回款</mark>" in marked

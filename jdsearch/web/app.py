@@ -338,15 +338,20 @@ async def search(
     lang: Annotated[str, Query(max_length=20, description="en, zh-Hans or zh-Hant")] = "",
     source: Annotated[str, Query(max_length=400, description="Only this source file")] = "",
     theme: Annotated[str, Query(max_length=64, description="Only this theme id")] = "",
+    title: Annotated[str, Query(max_length=200, description="Job title contains")] = "",
+    company: Annotated[str, Query(max_length=200, description="Company contains")] = "",
+    city: Annotated[str, Query(max_length=100, description="City contains")] = "",
     collapse: Annotated[bool, Query(description="Fold near-duplicates into one hit")] = False,
-    facets: Annotated[bool, Query(description="Count kind/lang/theme/source")] = True,
+    facets: Annotated[bool, Query(description="Count values of every facet field")] = True,
     limit: Limit = 10,
     offset: Offset = 0,
 ) -> Response:
     """Ranked clauses, each the ``jdsearch search --json`` hit object (``spans`` are offsets
     into the original ``text``), plus the total and facet counts. Filters may also be written
     in ``q`` (``lang:zh-Hant theme:t3``)."""
-    query = build_query(q, {"kind": kind, "lang": lang, "source": source, "theme": theme})
+    filters = {"kind": kind, "lang": lang, "source": source, "theme": theme}
+    filters.update({"title": title, "company": company, "city": city})
+    query = build_query(q, filters)
     st = _state(request)
     key = (st.require(), query, limit, offset, collapse, facets)
     body = st.responses.get(key)

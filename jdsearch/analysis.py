@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
 import Stemmer
 
@@ -89,16 +91,135 @@ class Tok:
     sub: bool = False  # a sub-word sharing its parent's position
 
 
+def import_jieba():  # type: ignore[no-untyped-def]
+    """``import jieba`` without pkg_resources: jieba 0.42 imports it only to open its own data
+    files and falls back to plain paths without it; importing it costs a short-lived command
+    a tenth of a second or more (setuptools deprecates it anyway)."""
+    import sys
+
+    if "jieba" in sys.modules or "pkg_resources" in sys.modules:
+        import jieba
+
+        return jieba
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+    try:
+        import jieba
+    finally:
+        del sys.modules["pkg_resources"]
+    return jieba
+
+
 @lru_cache(maxsize=1)
 def _jieba():  # type: ignore[no-untyped-def]
     """A private jieba tokenizer with the JD user dictionary (domain terms stay whole)."""
-    import jieba
+    jieba = import_jieba()
 
     jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer()
     tok.initialize()
     with resources.files("jdsearch.data").joinpath("jd_userdict.txt").open("rb") as fh:
         tok.load_userdict(fh)  # an open file: jieba leaks the handle when given a path
+    return tok
+
+
+# --------------------------------------------------------------------------- fast start-up
+# jieba needs its whole prefix dictionary (~580k entries) before it cuts one word: half a
+# second or more at every start of a short-lived process. Cutting a string only ever looks up
+# *substrings of that string*, so a query is cut exactly as the full dictionary would cut it
+# from the few entries it needs, read from an on-disk copy of the dictionary (SQLite) written
+# once by a process that loaded jieba anyway.
+LEXICON_FORMAT = "1"
+
+
+def _lexicon_path() -> Path:
+    """Where the on-disk dictionary lives: beside jieba's own cache, keyed by its contents."""
+    import hashlib
+    import tempfile
+
+    user = resources.files("jdsearch.data").joinpath("jd_userdict.txt").read_bytes()
+    key = hashlib.sha1(user + jieba_version().encode() + LEXICON_FORMAT.encode()).hexdigest()
+    return Path(tempfile.gettempdir()) / f"jdsearch-lexicon-{key[:16]}.sqlite"
+
+
+def jieba_version() -> str:
+    from importlib.metadata import version
+
+    return version("jieba")
+
+
+def write_lexicon() -> Path | None:
+    """Write the on-disk dictionary if it is missing (uses the loaded jieba; never fails)."""
+    import os
+    import sqlite3
+
+    path = _lexicon_path()
+    if path.exists():
+        return path
+    tok = _jieba()
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        db = sqlite3.connect(tmp)
+        db.execute("CREATE TABLE lexicon (word TEXT PRIMARY KEY, freq INTEGER) WITHOUT ROWID")
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.executemany("INSERT INTO lexicon VALUES (?, ?)", tok.FREQ.items())
+        db.execute("INSERT INTO meta VALUES ('total', ?)", (str(tok.total),))
+        db.commit()
+        db.close()
+        os.replace(tmp, path)
+    except (OSError, sqlite3.Error):
+        tmp.unlink(missing_ok=True)
+        return None
+    return path
+
+
+class _Lexicon(dict):  # type: ignore[type-arg]
+    """The dictionary entries of every substring of one string (what jieba consults)."""
+
+
+class LexiconTokenizer:
+    """jieba's cut over the on-disk dictionary: the same words, without loading it all."""
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        self.db = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
+        self.total = int(self.db.execute("SELECT value FROM meta WHERE key='total'").fetchone()[0])
+
+    def _entries(self, text: str) -> _Lexicon:
+        subs = list(
+            {text[i:j] for i in range(len(text)) for j in range(i + 1, min(len(text), i + 40) + 1)}
+        )
+        out = _Lexicon()
+        for k in range(0, len(subs), 900):
+            part = subs[k : k + 900]
+            marks = ",".join("?" * len(part))
+            out.update(
+                self.db.execute(f"SELECT word, freq FROM lexicon WHERE word IN ({marks})", part)
+            )
+        return out
+
+    def cut(self, run: str, HMM: bool = True) -> Iterator[str]:  # jieba's spelling
+        tok = import_jieba().Tokenizer()
+        tok.FREQ, tok.total, tok.initialized = self._entries(run), self.total, True
+        return tok.cut(run, HMM=HMM)
+
+    def lookup(self, word: str) -> dict[str, int]:
+        return self._entries(word)
+
+
+@lru_cache(maxsize=1)
+def _query_tokenizer() -> Any:
+    """The lexicon tokenizer when the on-disk dictionary exists, else jieba itself."""
+    path = _lexicon_path()
+    if path.exists():
+        try:
+            return LexiconTokenizer(path)
+        except Exception:  # damaged or half-written: the full dictionary always works
+            pass
+    tok = _jieba()
+    write_lexicon()
     return tok
 
 
@@ -110,8 +231,12 @@ def _zh_stopwords() -> frozenset[str]:
 class Analyzer:
     """Text -> tokens, in ``index`` mode (coarse words + sub-words) or ``query`` mode (coarse)."""
 
-    def __init__(self, normalizer: Normalizer | None = None, *, stem: bool = True) -> None:
+    def __init__(
+        self, normalizer: Normalizer | None = None, *, stem: bool = True, light: bool = False
+    ) -> None:
+        """``light``: cut with the on-disk dictionary (fast start-up, for queries)."""
         self.normalizer = normalizer or default_normalizer()
+        self._tokenizer = _query_tokenizer if light else _jieba
         self._stemmer = Stemmer.Stemmer("english") if stem else None
         self.stopwords = _EN_STOP | _zh_stopwords()
 
@@ -169,7 +294,11 @@ class Analyzer:
 
     def subwords(self, word: str) -> list[str]:
         """Dictionary words of 2-3 characters inside a longer word (客户关系 -> 客户, 关系)."""
-        return [s for s, _ in _subwords(word, _jieba().FREQ)] if len(word) > 2 else []
+        if len(word) <= 2:
+            return []
+        tok = self._tokenizer()
+        freq = tok.lookup(word) if isinstance(tok, LexiconTokenizer) else tok.FREQ
+        return [s for s, _ in _subwords(word, freq)]
 
     def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word) if self._stemmer else word
@@ -184,7 +313,7 @@ class Analyzer:
                 yield from self._word(m.group(0), m.start(), mode)
 
     def _han(self, run: str, base: int, mode: str) -> Iterator[tuple[str, int, int, bool]]:
-        jb = _jieba()
+        jb = self._tokenizer()
         pos = 0
         for word in jb.cut(run, HMM=True):
             start = base + pos
@@ -194,7 +323,8 @@ class Analyzer:
             yield word, start, start + len(word), False
             if mode != INDEX or len(word) <= 2:
                 continue
-            for sub, s in _subwords(word, jb.FREQ):
+            freq = jb.lookup(word) if isinstance(jb, LexiconTokenizer) else jb.FREQ
+            for sub, s in _subwords(word, freq):
                 if sub not in self.stopwords:
                     yield sub, start + s, start + s + len(sub), True
 
@@ -253,3 +383,9 @@ def decode_groups(encoded: str) -> list[list[str]]:
 @lru_cache(maxsize=1)
 def default_analyzer() -> Analyzer:
     return Analyzer()
+
+
+@lru_cache(maxsize=1)
+def query_analyzer() -> Analyzer:
+    """The same analysis for queries, started without loading jieba's whole dictionary."""
+    return Analyzer(light=True)

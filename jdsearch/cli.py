@@ -214,6 +214,13 @@ def main() -> None:
     help="File of extra boilerplate regular expressions (one per line) to strip.",
 )
 @click.option(
+    "--variants",
+    "variants_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TSV of extra wording pairs (variant<TAB>mainland, e.g. 蒐集<TAB>收集) to match as one; "
+    "recorded in the index.",
+)
+@click.option(
     "--engine",
     type=click.Choice(ENGINES),
     help="Search engine, chosen when the index is created (default whoosh; tantivy needs "
@@ -232,6 +239,7 @@ def ingest(
     index_dir: Path,
     text_column: str | None,
     boilerplate_file: Path | None,
+    variants_file: Path | None,
     engine: str | None,
     file_timeout: float,
     as_json: bool,
@@ -250,12 +258,14 @@ def ingest(
     """
     from jdsearch.ingest import IngestOptions
 
-    extra = _read_patterns(boilerplate_file) if boilerplate_file else []
+    extra = _read_patterns(boilerplate_file) if boilerplate_file else None
+    variants = _read_variants(variants_file) if variants_file else None
     with _progress(not as_json) as progress:
         report = _corpus(index_dir).ingest(
             paths,
             text_column=text_column,
             boilerplate=extra,
+            variants=variants,
             progress=progress,
             engine=engine,
             options=IngestOptions(file_timeout=file_timeout),
@@ -279,6 +289,24 @@ def ingest(
     done = {k: v for k, v in report.stages.items() if v not in ("not computed",)}
     if done:
         say("  stages: " + ", ".join(f"{k} {v}" for k, v in done.items()))
+
+
+def _read_variants(path: Path) -> dict[str, str]:
+    """variant<TAB>mainland lines (# comments); both sides in the matching form."""
+    from jdsearch.normalize import default_normalizer
+    from jdsearch.store import JdsearchError
+
+    fold = default_normalizer().fold
+    out: dict[str, str] = {}
+    for n, line in enumerate(_read_patterns(path), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].strip() or not parts[1].strip():
+            raise JdsearchError(f"{path}:{n}: expected variant<TAB>mainland")
+        variant, mainland = (fold(p.strip()) or p.strip() for p in parts[:2])
+        out[variant] = mainland
+    return out
 
 
 def _read_patterns(path: Path) -> list[str]:

@@ -151,9 +151,24 @@ class Corpus:
 
     @property
     def analyzer(self) -> Analyzer:
-        from jdsearch.analysis import default_analyzer
+        """The shared analyser, as queries use it (jieba's dictionary is read as needed)."""
+        from jdsearch.analysis import Analyzer, query_analyzer
+        from jdsearch.normalize import Normalizer, load_variants
 
-        return default_analyzer()
+        extra = self._user_variants(self.store())
+        if not extra:
+            return query_analyzer()
+
+        def build() -> Analyzer:
+            return Analyzer(Normalizer(load_variants(extra)), light=True)
+
+        return self._cached("analyzer", self.store(), build)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _user_variants(store: ClauseStore) -> dict[str, str]:
+        import json
+
+        return dict(json.loads(store.get_meta("user_variants") or "{}"))
 
     # ------------------------------------------------------------------ writing
     def ingest(
@@ -161,7 +176,8 @@ class Corpus:
         paths: Iterable[str | Path],
         *,
         text_column: str | None = None,
-        boilerplate: Iterable[str] = (),
+        boilerplate: Iterable[str] | None = None,
+        variants: dict[str, str] | None = None,
         progress: ProgressFn | None = None,
         engine: str | None = None,
         options: IngestOptions | None = None,
@@ -173,6 +189,10 @@ class Corpus:
         index is updated in place; duplicate groups and themes, when they have been computed
         before, are brought up to date in the same call (``update_stages=False`` leaves them
         marked stale instead). ``engine`` (whoosh or tantivy) is chosen at the first ingest.
+
+        ``boilerplate`` (extra regular expressions to strip) and ``variants`` (extra wording
+        pairs, variant -> mainland, e.g. from a TSV) are recorded in the index and used by every
+        later ingest and query until given again; changing them re-parses every file.
         """
         from jdsearch import index as search_index
         from jdsearch import stages
@@ -181,13 +201,32 @@ class Corpus:
 
         if engine is not None and engine not in ENGINES:
             raise JdsearchError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+        import json
+
+        from jdsearch.normalize import Normalizer, load_variants
+
         with self._writing("ingest") as store:
             self._choose_engine(store, engine)
-            parser = Parser(text_column=text_column, boilerplate=boilerplate)
+            with store.transaction():
+                if boilerplate is not None:
+                    store.set_meta("user_boilerplate", json.dumps(list(boilerplate)))
+                if variants is not None:
+                    store.set_meta("user_variants", json.dumps(dict(sorted(variants.items()))))
+            patterns = json.loads(store.get_meta("user_boilerplate") or "[]")
+            extra = self._user_variants(store)
+            parser = Parser(
+                text_column=text_column,
+                boilerplate=patterns,
+                normalizer=Normalizer(load_variants(extra)) if extra else None,
+            )
             report = ingest(
                 store, [str(p) for p in paths], parser=parser, progress=progress, options=options
             )
             report.stages["search"] = search_index.sync(store, progress)
+            if report.clauses_written:
+                from jdsearch.analysis import write_lexicon
+
+                write_lexicon()  # jieba is loaded now: later queries start without it
             if update_stages:
                 # incremental only for the changes this run made; anything older (a killed run's)
                 # is unknown here, so the groups are then recomputed whole
@@ -362,7 +401,8 @@ class Corpus:
         with self._lock:
             if self._views is None or self._views.key != key:
                 # the old views close with their last user (another thread may be reading)
-                self._views = Views(ClauseStore(self.index_dir), key)
+                normalize = self.analyzer.normalizer.normalize
+                self._views = Views(ClauseStore(self.index_dir), key, normalize)
             return self._views
 
     def version(self) -> tuple[object, ...]:

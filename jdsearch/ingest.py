@@ -28,8 +28,10 @@ from jdsearch.segment import Segmenter, load_boilerplate
 from jdsearch.store import Clause, ClauseStore, Document, JdsearchError
 
 ProgressFn = Callable[[int, int, str], None]
-# Bump when segmentation or typing changes what a file parses to: every file is re-parsed.
+# Bump when segmentation or typing changes what a file parses to: every file is re-parsed
+# (so is every file when the packaged word tables or the user's wording table change).
 PARSER_VERSION = "2"
+_DATA_FILES = ("jd_variants.tsv", "boilerplate.txt", "stopwords_zh.txt", "jd_userdict.txt")
 FILE_TIMEOUT = 30.0  # seconds one file may take to parse
 WORKER_MEMORY_MB = 1024  # address space a parsing worker may add on top of its start size
 
@@ -144,6 +146,19 @@ def posting_fields(metadata: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def parser_version(parser: Parser) -> str:
+    """What a parse depends on: the code version, the packaged tables, the user's tables."""
+    from importlib import resources
+
+    h = hashlib.sha1(PARSER_VERSION.encode())
+    for name in _DATA_FILES:
+        h.update(resources.files("jdsearch.data").joinpath(name).read_bytes())
+    for key, value in sorted(parser.normalizer.variants.items()):
+        h.update(f"{key}\t{value}\n".encode())
+    h.update("\n".join(parser.boilerplate_patterns).encode())
+    return h.hexdigest()[:16]
+
+
 class Parser:
     """Turns one file into documents and clauses (no storage): the unit the benchmark times."""
 
@@ -156,7 +171,8 @@ class Parser:
     ) -> None:
         self.text_column = text_column
         self.normalizer = normalizer or default_normalizer()
-        self.segmenter = Segmenter(load_boilerplate(boilerplate), self.normalizer)
+        self.boilerplate_patterns = list(boilerplate)
+        self.segmenter = Segmenter(load_boilerplate(self.boilerplate_patterns), self.normalizer)
 
     def parse_file(self, path: Path, source: str, key: str) -> ParsedFile:
         return self.parse_documents(read_documents(path, text_column=self.text_column), source, key)
@@ -532,7 +548,8 @@ def ingest(
     entries = list(iter_files(paths))
     if paths and not any(Path(p).exists() for p in paths):
         raise JdsearchError(f"nothing to ingest: no such file or directory: {', '.join(paths)}")
-    reparse = store.get_meta("parser_version") != PARSER_VERSION
+    version = parser_version(parser)
+    reparse = store.get_meta("parser_version") != version
     todo: list[tuple[Entry, tuple[int, int, str], bool]] = []
     seen: set[str] = set()
     for entry in entries:
@@ -594,7 +611,7 @@ def ingest(
             _remove_missing(store, paths, seen, report)
             if report.removed_docs or report.added_docs:
                 report.generation = store.bump_generation()
-            store.set_meta("parser_version", PARSER_VERSION)
+            store.set_meta("parser_version", version)
     finally:
         runner.close()
     report.totals = store.counts()

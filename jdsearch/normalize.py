@@ -184,13 +184,10 @@ def phrase_forms(text: str) -> list[str]:
     instead of it: tw2sp alone would also turn 檔案 into 文件."""
     if not _HAN.search(text):
         return []
-    mainland = _opencc("tw2sp").convert(text)
-    return [
-        mainland,
-        _opencc("hk2s").convert(text),
-        _opencc("s2twp").convert(text),
-        _opencc("s2twp").convert(mainland),
-    ]
+    if _t2s().convert(text) == text:  # simplified (or script-neutral): its Taiwan wording
+        return [_opencc("s2twp").convert(text)]
+    mainland = _opencc("tw2sp").convert(text)  # traditional: mainland, then back to Taiwan
+    return [mainland, _opencc("hk2s").convert(text), _opencc("s2twp").convert(mainland)]
 
 
 @lru_cache(maxsize=1)

@@ -39,7 +39,6 @@ from jdsearch.engines import (
     Term,
 )
 from jdsearch.normalize import LANGS
-from jdsearch.segment import KINDS
 from jdsearch.store import ClauseStore, JdsearchError
 
 MAX_QUERY_CHARS = 500
@@ -68,6 +67,9 @@ _HAN_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _NON_WORD = re.compile(r"[\W_]+")
 _LATIN_RUN = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:['’][a-z]+)?")
 _ALNUM_PART = re.compile(r"[a-z\u00c0-\u024f]+|[0-9]+")
+
+
+KINDS = ("duty", "requirement", "other")  # as jdsearch.segment types them (not imported: slow)
 
 
 class QuerySyntaxError(JdsearchError):
@@ -340,9 +342,12 @@ class Views:
     facet codes, collapse keys, group and theme labels. Built lazily from SQLite, once per
     generation of the clause table and of the stages that label it."""
 
-    def __init__(self, store: ClauseStore, key: tuple[object, ...]) -> None:
+    def __init__(
+        self, store: ClauseStore, key: tuple[object, ...], normalize: Callable[[str], str]
+    ) -> None:
         self.key = key
         self._store = store
+        self._normalize = normalize
         self._lock = threading.Lock()
         self._arrays: dict[str, tuple[np.ndarray, list[str]]] = {}
         self._strings: dict[str, list[tuple[str, str]]] = {}
@@ -409,10 +414,7 @@ class Views:
                 values = [
                     r[0] for r in self._store.q(f"SELECT DISTINCT {name} FROM {table}") if r[0]
                 ]
-                from jdsearch.normalize import default_normalizer
-
-                norm = default_normalizer().normalize
-                self._strings[name] = [(v, norm(v)) for v in values]
+                self._strings[name] = [(v, self._normalize(v)) for v in values]
             return self._strings[name]
 
 

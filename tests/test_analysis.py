@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from jdsearch.analysis import INDEX, QUERY, decode_groups, default_analyzer
+from tests.conftest import CORPUS
 
 AN = default_analyzer()
 
@@ -85,3 +88,27 @@ def test_index_fields_put_words_inside_words_in_their_own_field():
 
 def test_encode_is_the_coarse_terms():
     assert decode_groups(AN.encode("建立客户档案")) == [["建立"], ["客户档案"]]
+
+
+def test_queries_are_cut_as_the_full_dictionary_cuts_them(tmp_path, monkeypatch):
+    """The on-disk dictionary gives exactly jieba's words (it holds every entry a string's
+    substrings can reach), so queries and the index always agree."""
+    import tempfile
+
+    from jdsearch import analysis
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    path = analysis.write_lexicon()
+    assert path is not None and path.parent == tmp_path
+    light = analysis.LexiconTokenizer(path)
+    full = analysis._jieba()
+    texts = [*[line.strip() for f in sorted(CORPUS.glob("*.txt")) for line in f.read_text("utf-8").splitlines() if line.strip()][:400], "数据看板", "进销存管理系统", "熟练使用Excel和SQL", "负责客户关系维护与窜货管理"]
+    for text in texts:
+        for run in re.findall(r"[\u4e00-\u9fff]+", text):
+            assert list(light.cut(run)) == list(full.cut(run)), run
+    an = analysis.Analyzer(light=False)
+    monkeypatch.setattr(analysis, "_query_tokenizer", lambda: light)
+    quick = analysis.Analyzer(light=True)
+    for text in texts[:100]:
+        assert quick.terms(text, "query") == an.terms(text, "query")
+        assert quick.terms(text, "index") == an.terms(text, "index")

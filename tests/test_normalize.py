@@ -78,5 +78,5 @@ def test_one_normaliser_with_an_offset_map(text: str):
 def test_offset_map_on_composed_forms():
     n = Normalizer()
     for text, char in (("Cafe\u0301 menu", "é"), ("ｶﾞｲﾄﾞ 客戶", "ガ"), ("ΟΔΟΣ", "ς")):
-        norm, origin = n.normalize_with_map(text)
+        norm, _origin = n.normalize_with_map(text)
         assert norm == n.normalize(text) and char in norm

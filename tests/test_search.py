@@ -311,3 +311,22 @@ def test_both_engines_find_the_same_clauses(tmp_path_factory: pytest.TempPathFac
         assert w.total == t.total, q
         assert {h.clause_id for h in w.hits} == {h.clause_id for h in t.hits}, q
         assert w.mode == t.mode, q
+
+
+def test_users_wording_table_is_recorded_and_applied(tmp_path: Path):
+    """A TSV of the user's own wording pairs, given once at ingest, is kept by the index: later
+    ingests and every query use it; changing it re-parses the files."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("岗位职责\n1、负责拓展区域代理商渠道。\n", "utf-8")
+    (docs / "b.txt").write_text("岗位职责\n1、负责维护重点经销商关系。\n", "utf-8")
+    corpus = Corpus(tmp_path / "idx")
+    corpus.ingest([docs])
+    assert corpus.search("经销商").total == 1
+    report = corpus.ingest([docs], variants={"代理商": "经销商"})
+    assert report.updated == 2  # the table changed what the files parse to
+    hits = corpus.search("经销商").hits
+    assert len(hits) == 2 and any("代理商" in h.text for h in hits)
+    (docs / "c.txt").write_text("岗位职责\n1、负责代理商培训。\n", "utf-8")
+    corpus.ingest([docs])  # no table given: the recorded one still applies
+    assert Corpus(tmp_path / "idx").search("经销商").total == 3

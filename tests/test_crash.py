@@ -25,7 +25,7 @@ from tests.conftest import CORPUS
 
 JDSEARCH = [sys.executable, "-m", "jdsearch.cli"]
 QUERIES = ["客户", "客戶檔案", "销售 经验", "competitor", "回款", '"customer files"', "培训 -经验"]
-KILLS = 24
+KILLS = 20
 EXTRA = [
     "岗位职责\n1、负责华东区域{n}号客户的开发与维护。\n2、完成季度销售回款目标。\n"
     "任职要求\n1、{n}年以上销售经验。\n2、Good command of English, competitor analysis.\n",
@@ -107,7 +107,7 @@ def reads_consistently(idx: Path) -> None:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("crash")
-    docs = _docs(root, 60)
+    docs = _docs(root, 24)
     base = root / "base"  # the state before the write under attack: the sample corpus only
     run("ingest", str(CORPUS), "--index", str(base))
     run("dupes", "--index", str(base))
@@ -142,8 +142,10 @@ def test_killed_ingests_read_consistently_and_a_rerun_equals_a_clean_run(setup: 
         except AssertionError as exc:
             raise AssertionError(f"kill {trial}: inconsistent read") from exc
         stale_seen += Corpus(idx).search("客户").stale
-        run("ingest", str(docs), "--index", str(idx))
-        run("dupes", "--index", str(idx))
+        again = Corpus(idx)  # the same command again, in this process (no start-up to pay)
+        again.ingest([docs])
+        again.dupes()
+        again.close_all()
         assert snapshot(idx) == setup["clean"], f"kill {trial}: re-run differs from a clean run"
         shutil.rmtree(idx)
     assert stale_seen >= 0  # informative only: most kills land before or after the commit
@@ -163,7 +165,7 @@ def test_killed_rebuilds_leave_the_previous_state_or_heal(setup: dict[str, objec
     run(command, "--index", str(done), *(["--k", "4"] if command == "themes" else []))
     duration = time.perf_counter() - t0
     rng = random.Random(command)
-    for trial in range(4):
+    for trial in range(3):
         idx = root / f"{command}-{trial}"
         shutil.copytree(done, idx)
         args = [command, "--index", str(idx), *(["--k", "4"] if command == "themes" else [])]
@@ -200,9 +202,11 @@ def test_two_writers_one_waits_nothing_is_lost(tmp_path: Path):
         assert r.returncode == 1 and "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
         assert "another jdsearch (pid" in r.stderr and "is writing to" in r.stderr
-    corpus = Corpus(idx)
-    assert corpus.search("仓储物流").total == 0  # the refused writer wrote nothing
+    def found(marker: str) -> int:
+        hits = Corpus(idx).search(marker, limit=1000).hits
+        return sum(marker in h.text for h in hits)
+
+    assert found("仓储物流第") == 0  # the refused writer wrote nothing
     run("ingest", str(b), "--index", str(idx))
-    assert Corpus(idx).search("仓储物流").total == 40
-    assert Corpus(idx).search("华东区域").total == 40
+    assert found("仓储物流第") == 40 and found("华东区域") == 40
     assert not Corpus(idx).search("仓储物流").stale

@@ -120,10 +120,25 @@ def test_bad_queries_are_clear_errors(engine_index: Corpus):
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(st.text(max_size=80))
+@given(
+    st.text(
+        st.characters(codec=None, exclude_categories=())  # lone surrogates and controls too
+        | st.sampled_from('"-:客户檔案lang:kind:title: -培训'),
+        max_size=80,
+    )
+)
 def test_no_query_crashes(engine_index: Corpus, q: str):
+    """Any string a user, a script or a fuzzer sends: results or the package's own error."""
     with contextlib.suppress(JdsearchError):
-        engine_index.search(q, limit=5)
+        engine_index.search(q, limit=5, facets=True)
+
+
+def test_lone_surrogates_and_controls_are_the_packages_errors(engine_index: Corpus):
+    from jdsearch.search import QuerySyntaxError
+
+    with pytest.raises(QuerySyntaxError, match="invalid characters"):
+        engine_index.search("客户\ud800")
+    assert engine_index.search("客户\x00\x1b[31m").total == engine_index.search("客户 31m").total
 
 
 @given(st.text(alphabet='"-: abc客户lang:kind', max_size=40))

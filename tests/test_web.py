@@ -867,3 +867,45 @@ def test_highlight_is_escaped_html(tmp_path: Path):
     assert "&lt;img src=x onerror=&quot;alert(`x`)&quot;&gt;" in marked
     assert re.sub(r"</?mark>", "", marked).count("<") == 0
     assert "<mark>回款</mark>" in marked
+
+
+ENDPOINTS = [
+    "/api/health",
+    "/api/search?q=客户",
+    "/api/dupes",
+    "/api/themes",
+    "/api/themes/D01",
+    "/api/export?format=csv",
+    "/api/export?format=skos",
+    "/",
+    "/themes",
+    "/dupes",
+]
+
+
+def test_a_routine_re_ingest_never_breaks_the_running_app(tmp_path: Path):
+    """With the server running: one line added to one file and `jdsearch ingest` run. Every
+    endpoint keeps answering (200), stale while the ingest is under way, current after."""
+    idx = small_index(tmp_path)
+    docs = tmp_path / "docs"
+    with TestClient(create_app(idx, search_threads=2)) as c:
+        clause_id = Corpus(idx).clauses()[0].clause_id
+        urls = [*ENDPOINTS, f"/api/clauses/{clause_id}"]
+        for url in urls:
+            assert c.get(url).status_code == 200, url
+        with (docs / "a.txt").open("a", encoding="utf-8") as fh:
+            fh.write("4、负责新门店的开业筹备。\n")
+        # the middle of an ingest: clauses changed, groups and themes not yet brought up to date
+        Corpus(idx).ingest([docs], update_stages=False)
+        for url in urls:
+            r = c.get(url)
+            assert r.status_code == 200, (url, r.text[:200])
+        assert c.get("/api/dupes").json()["stale"] is True
+        assert c.get("/api/themes").json()["stale"] is True
+        Corpus(idx).ingest([docs])  # what the user runs: every stage current again
+        for url in urls:
+            assert c.get(url).status_code == 200, url
+        assert c.get("/api/dupes").json()["stale"] is False
+        assert c.get("/api/themes").json()["stale"] is False
+        hits = c.get("/api/search", params={"q": "开业筹备"}).json()["hits"]
+        assert [h["text"] for h in hits] == ["负责新门店的开业筹备。"]

@@ -165,7 +165,7 @@ def recall(
     import jieba
     import opencc
 
-    from jdsearch import Corpus
+    from jdsearch import Corpus, JdsearchError
 
     simp, trad = recall_corpus(n, rewrites)
     work = Path(tempfile.mkdtemp(prefix="recall-"))
@@ -209,11 +209,16 @@ def recall(
         run = jdsearch_runner(work / "idx")
         by_class: dict[str, list[float]] = {}
         misses: list[dict[str, object]] = []
+        stopwords = 0
         for cls, q, word in queries:
             rel = relevant(word)
             if not rel:
                 continue
-            got = set(run(q, 50))
+            try:
+                got = set(run(q, 50))
+            except JdsearchError:  # a stopword alone (一个, 以及): not searchable by design
+                stopwords += 1
+                continue
             r = len(got & rel) / min(50, len(rel))
             by_class.setdefault(cls, []).append(r)
             if r < 0.95 and len(misses) < 15:
@@ -224,6 +229,7 @@ def recall(
             "taiwan_rewrites": rewrites,
             "clauses": len(clauses),
             "recall@50": round(statistics.mean(every), 3),
+            "stopword_queries_skipped": stopwords,
             "by_class": {
                 k: {"recall@50": round(statistics.mean(v), 3), "queries": len(v)}
                 for k, v in by_class.items()

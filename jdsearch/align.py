@@ -74,7 +74,9 @@ def coverage(units: Sequence[Unit], other: Sequence[Unit]) -> float:
 
 def _hard_values(c: Clause) -> list[tuple[str, str]]:
     v = values_of(c.norm or normalize(c.text))
-    return sorted((s, x) for s, x in zip(v.slots, v.values, strict=True) if s in (NUM, DEGREE, CERT))
+    return sorted(
+        (s, x) for s, x in zip(v.slots, v.values, strict=True) if s in (NUM, DEGREE, CERT)
+    )
 
 
 def translation_score(

@@ -60,7 +60,9 @@ _PRIME = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _EN_WORDS = re.compile(rf"[a-z0-9]+|[{SLOT_MARKS}]")
 _SLOTS = re.compile(rf"[{SLOT_MARKS}\s]")
-_SLOT_NAMES = dict(zip(SLOT_MARKS, ["N", "学历", "证书", "保险", "级别", "#", "休息", "食宿"], strict=True))
+_SLOT_NAMES = dict(
+    zip(SLOT_MARKS, ["N", "学历", "证书", "保险", "级别", "#", "休息", "食宿"], strict=True)
+)
 
 
 @dataclass
@@ -171,7 +173,7 @@ def _judge_values(a: Statement, b: Statement, score: float | None) -> tuple[str,
 
 
 def _tenths(score: float) -> int:
-    return int(round(score * 10))
+    return round(score * 10)
 
 
 def readable_template(template: str) -> str:
@@ -239,7 +241,11 @@ def band_buckets(sig: np.ndarray, bands: int) -> list[np.ndarray]:
         block = sig[:, band * rows : (band + 1) * rows].astype(np.uint64)
         key = np.zeros(len(sig), dtype=np.uint64)
         for r in range(rows):  # the band's values as one 64-bit key (exact for rows <= 2)
-            key = key * np.uint64(0x100000001B3) ^ block[:, r] if rows > 2 else key << 32 | block[:, r]
+            key = (
+                key * np.uint64(0x100000001B3) ^ block[:, r]
+                if rows > 2
+                else key << 32 | block[:, r]
+            )
         _, bucket = np.unique(key, return_inverse=True)
         out.append(bucket.ravel())
     return out
@@ -670,9 +676,13 @@ class DuplicateFinder:
                     members.append(Member(c.clause_id, 100.0, CANONICAL, value))
                     continue
                 rel = _relation(c0, c, kind if k != canon_node else EXACT)
-                members.append(Member(c.clause_id, score / 10 if k != canon_node else 100.0, rel, value))
+                members.append(
+                    Member(c.clause_id, score / 10 if k != canon_node else 100.0, rel, value)
+                )
         members.sort(key=lambda m: (m.relation != CANONICAL, -m.similarity, m.clause_id))
-        template = readable_template(st0.template) if any(m.relation == VARIANT for m in members) else ""
+        template = (
+            readable_template(st0.template) if any(m.relation == VARIANT for m in members) else ""
+        )
         return Group(gid, c0.clause_id, members, template)
 
 
@@ -726,7 +736,10 @@ class DupeMatcher:
         me = statement_of(normalize(text), lang == EN)
         found: dict[int, tuple[float, str]] = {}
         for _, _, i in process.extract(
-            me.template, self.templates, scorer=fuzz.ratio, score_cutoff=self.threshold - 15,
+            me.template,
+            self.templates,
+            scorer=fuzz.ratio,
+            score_cutoff=self.threshold - 15,
             limit=None,
         ):
             c, st = self.clauses[i], self.statements[i]
@@ -760,7 +773,9 @@ class DupeMatcher:
             if (c.lang == EN) == (probe.lang == EN) or i in found or c.clause_id == exclude:
                 continue
             en, zh = (probe, c) if probe.lang == EN else (c, probe)
-            units_en, units_zh = (mine, self._units[i]) if probe.lang == EN else (self._units[i], mine)
+            units_en, units_zh = (
+                (mine, self._units[i]) if probe.lang == EN else (self._units[i], mine)
+            )
             s = translation_score(en, zh, units_en, units_zh)
             if s is not None and s >= self.cross_lingual_threshold:
                 out[i] = (round(s, 1), CROSS_LINGUAL)

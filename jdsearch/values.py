@@ -1,6 +1,7 @@
 """The values a clause states, so near-duplicates can be told from variants.
 
-A character ratio of 90+ cannot see that 2年 and 3年 of experience, 本科 and 硕士, 五险一金 and 五险,
+A character ratio of 90+ cannot see that 2年 and 3年 of experience, 本科 and 硕士, 五险一金 and
+五险,
 or 本岗以外 and 本岗以内 are different requirements; a reader can. :func:`values_of` pulls out what
 a reader would check, in order of appearance:
 
@@ -177,8 +178,14 @@ _UNITS = {  # unit as written -> unit in the value (so 3 years and 3年 agree)
 _MORE = "及以上|以上|或以上|多|余|\\+|or more|or above|plus|and above"
 _LESS = "以下|以内|之内|or less|or below|or under"
 _ABOUT = "左右|上下"
-_PRE_MORE = "至少|不少于|不低于|不小于|超过|最少|最低|满|大于|高于|多于|at least|more than|over|minimum of|minimum|min"
-_PRE_LESS = "不超过|不高于|不大于|不多于|最多|最高|小于|低于|少于|less than|under|up to|no more than|maximum of|maximum|max"
+_PRE_MORE = (
+    "至少|不少于|不低于|不小于|超过|最少|最低|满|大于|高于|多于"
+    "|at least|more than|over|minimum of|minimum|min"
+)
+_PRE_LESS = (
+    "不超过|不高于|不大于|不多于|最多|最高|小于|低于|少于"
+    "|less than|under|up to|no more than|maximum of|maximum|max"
+)
 _EN_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 _EN_NUM.update({"eight": 8, "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20})
 
@@ -196,9 +203,11 @@ _VALUE_PATTERN = (
     r"|(?P<tem>(?:英语专业|专业|tem)\s*-?\s*(?P<temn>[48四八])\s*级?|专(?P<temz>[四八]))"
     r"|(?P<jlpt>(?:日语|jlpt)\s*-?\s*n\s*(?P<jlptn>[1-5])(?![0-9])|日语\s*(?P<jlptz>[一二三四])\s*级)"
     r"|(?P<ncre>计算机\s*(?P<ncren>[一二三四1-4])\s*级)"
-    r"|(?P<drive>(?<![a-z0-9])(?P<drivec>[abc][12])(?![a-z0-9])(?=\s*(?:及以上)?\s*(?:驾|照|牌|证)))"
+    r"|(?P<drive>(?<![a-z0-9])(?P<drivec>[abc][12])(?![a-z0-9])"
+    r"(?=\s*(?:及以上)?\s*(?:驾|照|牌|证)))"
     rf"|(?P<benefit>{_alt(_BENEFITS)})"
-    rf"|(?P<degree>(?:(?:{_DEGREE_QUALIFIERS})\s*)*(?:{_alt(k for k in _DEGREE_BASE if k.isascii() is False)}))"
+    rf"|(?P<degree>(?:(?:{_DEGREE_QUALIFIERS})\s*)*"
+    rf"(?:{_alt(k for k in _DEGREE_BASE if not k.isascii())}))"
     rf"|(?<![a-z0-9])(?P<degree_en>{_alt(k for k in _DEGREE_BASE if k.isascii())})(?![a-z0-9])"
     rf"|(?<![a-z0-9])(?P<degree_abbr>{_alt(_DEGREE_ABBR)})(?![a-z0-9])(?=\s*(?:/|or|and|,)?\s*"
     rf"(?:degree|in |{_alt(_DEGREE_ABBR)}))"
@@ -209,8 +218,21 @@ _VALUE_PATTERN = (
     rf"\s*(?P<unit>{_alt(_UNITS)})?(?![a-z])\s*(?P<post>{_MORE}|{_LESS}|{_ABOUT})?"
 )
 _STARTERS = [
-    *_DEGREE_BASE, *_DEGREE_ABBR, *_BENEFITS, *_LEVELS, *_EN_NUM, *_DEGREE_QUALIFIERS.split("|"),
-    *_PRE_MORE.split("|"), *_PRE_LESS.split("|"), "英语", "cet", "专", "tem", "日语", "jlpt", "计算机",
+    *_DEGREE_BASE,
+    *_DEGREE_ABBR,
+    *_BENEFITS,
+    *_LEVELS,
+    *_EN_NUM,
+    *_DEGREE_QUALIFIERS.split("|"),
+    *_PRE_MORE.split("|"),
+    *_PRE_LESS.split("|"),
+    "英语",
+    "cet",
+    "专",
+    "tem",
+    "日语",
+    "jlpt",
+    "计算机",
 ]
 _FIRST = "".join(sorted({w[0] for w in _STARTERS} | set(_CN_NUM) | set("0123456789半abc")))
 # the lookahead lets the engine skip, at C speed, positions where no value can start (4x faster)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from jdsearch.dupes import (
     VARIANT,
-    DuplicateFinder,
     DupeMatcher,
+    DuplicateFinder,
     judge,
     statement_of,
     verified_template_pairs,
@@ -23,8 +23,18 @@ from jdsearch.store import Clause
 
 def clause(cid: str, text: str, lang: str = "zh-Hans", doc: str | None = None, pos: int = 0):
     return Clause(
-        cid, doc or "d" + cid, f"{cid}.txt", "", "", pos, "requirement", lang, text,
-        normalize(text), 0, 0,
+        cid,
+        doc or "d" + cid,
+        f"{cid}.txt",
+        "",
+        "",
+        pos,
+        "requirement",
+        lang,
+        text,
+        normalize(text),
+        0,
+        0,
     )
 
 
@@ -163,8 +173,9 @@ _POOL = [
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(st.tuples(st.sampled_from(range(len(_POOL))), st.integers(0, 2)), min_size=2,
-             max_size=40),
+    st.lists(
+        st.tuples(st.sampled_from(range(len(_POOL))), st.integers(0, 2)), min_size=2, max_size=40
+    ),
     st.randoms(use_true_random=False),
 )
 def test_incremental_update_equals_full_run(picks, rnd):
@@ -183,7 +194,8 @@ def test_incremental_update_equals_full_run(picks, rnd):
 
 def test_incremental_update_compares_new_clauses_with_each_other():
     old = [clause("a", "负责公司物流信息系统在区域内的实施")]
-    now = old + [
+    now = [
+        *old,
         clause("b", "定期检查仓库的消防设施并做好记录"),
         clause("c", "定期检查仓库的消防设施并做好记录"),
         clause("d", "定期检查仓库的消防设备并做好记录"),
@@ -209,6 +221,8 @@ def test_matcher_reports_variants_and_near_duplicates():
 
 def test_random_strings_never_group():
     rng = random.Random(11)
-    texts = ["".join(rng.choice(string.ascii_lowercase + " ") for _ in range(40)) for _ in range(80)]
+    texts = [
+        "".join(rng.choice(string.ascii_lowercase + " ") for _ in range(40)) for _ in range(80)
+    ]
     clauses = [clause(str(i), t, "en") for i, t in enumerate(texts)]
     assert DuplicateFinder().fit(clauses).groups_ == []

@@ -89,5 +89,9 @@ def test_frames_tell_other_statements_apart() -> None:
 
 def test_templates_are_matching_keys() -> None:
     """Without values, the template is the clause's matching key (same punctuation rules)."""
-    for text in ["负责公司产品的销售和推广；", "Develop marketing plan, call on customers.", "客戶檔案"]:
+    for text in [
+        "负责公司产品的销售和推广；",
+        "Develop marketing plan, call on customers.",
+        "客戶檔案",
+    ]:
         assert tpl(text) == match_key(text)

@@ -30,7 +30,7 @@ from jdsearch.values import CERT, DEGREE, NUM, values_of
 
 Unit = tuple[str, frozenset[str]]
 TermsFn = Callable[[Sequence[Clause]], list[list[str]]]
-MIN_UNITS = 3  # content words a side needs: fewer is a label or a fragment, not a statement
+MIN_UNITS = 2  # content words a side needs: fewer is a label or a fragment, not a statement
 BEAD_COST = 0.3  # coverage below this never pays for a one-to-one bead in the alignment
 _HEADING = re.compile(
     r"^\s*(?:job\s*title|title|position(?:\s*name)?|job\s*(?:description|responsibilities)"
@@ -39,6 +39,7 @@ _HEADING = re.compile(
     re.IGNORECASE,
 )
 _LABEL_END = re.compile(r"[:：]\s*$")
+_LINK = re.compile(r"https?:|www\.|\S+@\S+\.|\.com\b|\.cn\b", re.IGNORECASE)
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -54,8 +55,8 @@ def clause_units(clauses: Sequence[Clause], terms_of: TermsFn | None = None) -> 
 
 
 def is_heading_like(text: str) -> bool:
-    """Titles, headings and field labels ("Job Title: …", "岗位职责：", "Tel: …")."""
-    return bool(_LABEL_END.search(text) or _HEADING.match(text))
+    """Titles, headings, field labels and contact lines ("Job Title: …", "岗位职责：", URLs)."""
+    return bool(_LABEL_END.search(text) or _HEADING.match(text) or _LINK.search(text))
 
 
 def is_mixed(c: Clause) -> bool:

@@ -27,6 +27,43 @@ from jdsearch.analysis import INDEX, QUERY, Analyzer, default_analyzer
 # bag tests); cross-lingual *duplicates* need dictionary coverage instead (jdsearch.align)
 BAG_THRESHOLD = 48.0
 GLOSSARY_WEIGHT = 2  # a curated concept counts as this many tokens in the bag
+# words that state values (compared by jdsearch.values, not by the dictionary): never units
+_VALUE_WORDS = frozenset(
+    [
+        "least",
+        "more",
+        "than",
+        "over",
+        "under",
+        "minimum",
+        "maximum",
+        "plus",
+        "above",
+        "below",
+        "year",
+        "month",
+        "week",
+        "day",
+        "hour",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "以上",
+        "以下",
+        "以内",
+        "及以上",
+        "左右",
+        "至少",
+    ]
+)
+_CN_NUMBER = re.compile(r"^[零一二两三四五六七八九十百千半]+[年月天周岁个名次位项种]?$")
 _GLOSS_STRIP = re.compile(r"\([^)]*\)|\[[^\]]*\]|CL:.*|\bsth\b|\bsb\b|\bone's\b")
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _SKIP_GLOSS = re.compile(
@@ -234,7 +271,7 @@ class ConceptMapper:
         i = 0
         while i < len(terms):
             t = terms[i]
-            if any(ch.isdigit() for ch in t):
+            if any(ch.isdigit() for ch in t) or t in _VALUE_WORDS or _CN_NUMBER.match(t):
                 i += 1
                 continue
             if t.isascii():

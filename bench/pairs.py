@@ -59,6 +59,7 @@ def old_module():  # type: ignore[no-untyped-def]
     path.write_text(src, "utf-8")
     spec = importlib.util.spec_from_file_location("old_dupes", path)
     mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["old_dupes"] = mod  # dataclasses look their module up
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod
 

@@ -37,7 +37,9 @@ if TYPE_CHECKING:  # imported lazily at run time
     from jdsearch.themes import Area, Theme
 
 CLAUSE_ID = re.compile(r"[0-9a-fA-F]{16}")
-CROSS_LINGUAL_THRESHOLD = 48.0  # mirrors jdsearch.dupes (kept here so importing it is lazy)
+# mirror jdsearch.dupes (kept here so importing this module stays light); a test checks them
+CROSS_LINGUAL_THRESHOLD = 60.0
+CROSS_LINGUAL_DEFAULT = False
 KINDS = ("duty", "requirement", "other")
 LANGS = ("en", "zh-Hans", "zh-Hant")
 
@@ -536,14 +538,17 @@ class Corpus:
         self,
         *,
         threshold: float = 85.0,
-        cross_lingual: bool = True,
+        cross_lingual: bool = CROSS_LINGUAL_DEFAULT,
         cross_lingual_threshold: float = CROSS_LINGUAL_THRESHOLD,
         recompute: bool = False,
     ) -> list[Group]:
         """Duplicate groups (singletons omitted), largest first; computed when the clauses or
         the parameters changed, stored until they change again.
 
-        ``cross_lingual_threshold`` is the concept-bag similarity an English/Chinese pair needs.
+        Relations: exact, near, cross-script, variant (the same requirement with another value:
+        2年/3年, 本科/硕士) and — when ``cross_lingual`` — cross-lingual (translations, which
+        need dictionary evidence covering ``cross_lingual_threshold`` percent of both sides;
+        off by default: their blind-judged precision has not reached 0.90).
         """
         from jdsearch import stages
 
@@ -582,15 +587,15 @@ class Corpus:
         clause_id_or_text: str,
         *,
         threshold: float = 85.0,
-        cross_lingual: bool = True,
+        cross_lingual: bool = CROSS_LINGUAL_DEFAULT,
         cross_lingual_threshold: float = CROSS_LINGUAL_THRESHOLD,
     ) -> tuple[Clause | None, list[tuple[Clause, float, str]]]:
-        """Near-duplicates of one clause (by id) or of a pasted text.
+        """Near-duplicates and variants of one clause (by id) or of a pasted text.
 
         A string shaped like a clause id (16 hex digits) must name one: a mistyped id is an
-        error, not a 16-character text to match.
+        error, not a 16-character text to match. The matcher (every clause's statement) is
+        built once per index version and kept, so repeated calls do not re-analyse the corpus.
         """
-        from jdsearch.dupes import near_duplicates_of
         from jdsearch.search import clean_query
 
         store = self.store()
@@ -600,16 +605,24 @@ class Corpus:
         text = clause.text if clause else clean_query(clause_id_or_text)
         if not text.strip():
             raise JdsearchError("empty text")
-        pool = list(store.clauses())
-        exclude = clause.clause_id if clause else None
-        return clause, near_duplicates_of(
-            text,
-            pool,
-            threshold,
-            cross_lingual=cross_lingual,
-            cross_lingual_threshold=cross_lingual_threshold,
-            exclude=exclude,
-        )
+        matcher = self._matcher(threshold, cross_lingual, cross_lingual_threshold)
+        return clause, matcher.of(text, exclude=clause.clause_id if clause else None)
+
+    def _matcher(self, threshold: float, cross: bool, cl: float) -> Any:
+        from jdsearch import stages
+        from jdsearch.dupes import DupeMatcher
+
+        def build() -> Any:
+            store = self.store()
+            return DupeMatcher(
+                list(store.clauses()),
+                threshold,
+                cross_lingual=cross,
+                cross_lingual_threshold=cl,
+                terms_of=lambda cs: stages.coarse_terms(store, cs),
+            )
+
+        return self._cached(f"matcher:{threshold}:{cross}:{cl}", self.store(), build)
 
     # ------------------------------------------------------------------ themes
     def themes(self, *, k: int | None = None, recompute: bool = False) -> list[Theme]:
@@ -641,7 +654,7 @@ class Corpus:
             return {"dupes": "current", "themes": "current"}
         with self._writing("prepare") as store:
             if store.stage("dupes") is None:
-                stages.compute_dupes(store, 85.0, True, CROSS_LINGUAL_THRESHOLD)
+                stages.compute_dupes(store, 85.0, CROSS_LINGUAL_DEFAULT, CROSS_LINGUAL_THRESHOLD)
                 done = {"dupes": "computed"}
             else:
                 done = {"dupes": stages.refresh_dupes(store)}
@@ -657,7 +670,7 @@ class Corpus:
 
         with self._writing("dupes") as store:
             if store.stage("dupes") is None:
-                stages.compute_dupes(store, 85.0, True, CROSS_LINGUAL_THRESHOLD)
+                stages.compute_dupes(store, 85.0, CROSS_LINGUAL_DEFAULT, CROSS_LINGUAL_THRESHOLD)
             elif not stages.is_current(store, "dupes"):
                 stages.refresh_dupes(store)
 
@@ -696,7 +709,13 @@ class Corpus:
             store = self.store()
             ids = {cid for t in view.themes for cid in t.members}
             by_id = store.clauses_by_id(ids)
-            tax = build_taxonomy(list(by_id.values()), view.themes, view.areas, store.group_rows())
+            tax = build_taxonomy(
+                list(by_id.values()),
+                view.themes,
+                view.areas,
+                store.member_rows(),
+                store.group_templates(),
+            )
             tax["stale"] = view.stale
             return tax
 

@@ -568,11 +568,13 @@ class DuplicateFinder:
         comps: dict[int, list[int]] = defaultdict(list)
         for k in range(n):
             comps[uf.find(k)].append(k)
-        nb: dict[int, dict[int, int]] = defaultdict(dict)  # weighted: a variant counts half
+        # weighted: a variant or a translation counts half, so a statement's own copies outweigh
+        # its translation when choosing the canonical (the group reads in its commonest wording)
+        nb: dict[int, dict[int, int]] = defaultdict(dict)
         for (a, b), (s, kind) in mono.items():
             nb[a][b] = nb[b][a] = s if kind == VARIANT else 2 * s
         for (a, b), s in cross.items():
-            nb[a][b] = nb[b][a] = 2 * s
+            nb[a][b] = nb[b][a] = s
         self._mono, self._nb, self._cross = mono, nb, cross
         groups: list[Group] = []
         for members in comps.values():

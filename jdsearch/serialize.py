@@ -47,8 +47,11 @@ def hit_json(h: Hit) -> dict[str, object]:
     return h.to_json()
 
 
-def member_json(c: Clause, similarity: float, relation: str) -> dict[str, object]:
-    """A duplicate group member (``jdsearch dupes --of ID --json`` row)."""
+def member_json(
+    c: Clause, similarity: float, relation: str, value: str = ""
+) -> dict[str, object]:
+    """A duplicate group member (``jdsearch dupes --of ID --json`` row); ``value``: the
+    values it states (``3年+ | 本科``), what tells variants of one requirement apart."""
     return {
         "clause_id": c.clause_id,
         "doc_id": c.doc_id,
@@ -57,6 +60,7 @@ def member_json(c: Clause, similarity: float, relation: str) -> dict[str, object
         "text": c.text,
         "similarity": similarity,
         "relation": relation,
+        "value": value,
     }
 
 
@@ -66,8 +70,10 @@ def group_json(g: Group, by_id: Mapping[str, Clause]) -> dict[str, object]:
     return {
         "group_id": g.group_id,
         "canonical_id": g.canonical_id,
+        "template": g.template,
+        "values": dict(g.value_counts().most_common()) if g.template else {},
         "members": [
-            member_json(by_id[m.clause_id], m.similarity, m.relation)
+            member_json(by_id[m.clause_id], m.similarity, m.relation, m.value)
             for m in g.members
             if m.clause_id in by_id
         ],

@@ -12,22 +12,36 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
-from jdsearch.store import Clause, ClauseStore, GroupRow, JdsearchError
+from jdsearch.store import Clause, ClauseStore, JdsearchError
 
 ProgressFn = Callable[[int, int, str], None]
-INCREMENTAL_LIMIT = 0.1  # above this share of changed clauses, groups are recomputed whole
 
 
 # --------------------------------------------------------------------------- parameters
-def dupes_params(threshold: float, cross_lingual: bool, cross_lingual_threshold: float) -> str:
+def dupes_params(
+    threshold: float, cross_lingual: bool, cross_lingual_threshold: float, finder: str = ""
+) -> str:
+    """The user's parameters (what makes stored groups current for a request), plus the
+    finder's own (what stored pairs depend on)."""
     return json.dumps(
         {
             "threshold": threshold,
             "cross_lingual": cross_lingual,
             "cross_lingual_threshold": cross_lingual_threshold,
+            "finder": finder,
         },
         sort_keys=True,
     )
+
+
+def user_params(params: str) -> dict[str, object]:
+    """The part of stored dupes parameters a request is compared on."""
+    try:
+        data = json.loads(params)
+    except ValueError:
+        return {}
+    data.pop("finder", None)
+    return data
 
 
 def themes_params(k: int | None, dupes_generation: int) -> str:
@@ -50,7 +64,7 @@ def is_current(store: ClauseStore, stage: str, params: str | None = None) -> boo
     st = store.stage(stage)
     if st is None or st.generation != store.generation():
         return False
-    if params is not None and st.params != params:
+    if params is not None and user_params(st.params) != user_params(params):
         return False
     if stage == "themes":
         dupes = store.stage("dupes")
@@ -60,19 +74,16 @@ def is_current(store: ClauseStore, stage: str, params: str | None = None) -> boo
 
 
 # --------------------------------------------------------------------------- tokens
+def coarse_terms(store: ClauseStore, clauses: Sequence[Clause]) -> list[list[str]]:
+    """The analyser's coarse terms of each clause, from the token cache (jieba runs once)."""
+    return _tokens(store, clauses)
+
+
 def _tokens(store: ClauseStore, clauses: Sequence[Clause]) -> list[list[str]]:
     from jdsearch.index import coarse_tokens
 
     by_norm = coarse_tokens(store, [c.norm for c in clauses])
     return [by_norm.get(c.norm, []) for c in clauses]
-
-
-def concept_tokens(store: ClauseStore, clauses: Sequence[Clause]) -> list[list[str]]:
-    """Concept tokens of each clause from the cached analyser tokens (no second jieba pass)."""
-    from jdsearch.concepts import default_mapper
-
-    mapper = default_mapper()
-    return [mapper.concepts_from_terms(t) for t in _tokens(store, clauses)]
 
 
 def feature_tokens(store: ClauseStore, clauses: Sequence[Clause]) -> list[list[str]]:
@@ -96,31 +107,45 @@ def chinese_words(store: ClauseStore, clauses: Sequence[Clause]) -> list[list[st
 
 
 # --------------------------------------------------------------------------- duplicates
+def _finder(store: ClauseStore, threshold: float, cross_lingual: bool, cl_threshold: float):  # type: ignore[no-untyped-def]
+    from jdsearch.dupes import DuplicateFinder
+
+    return DuplicateFinder(
+        threshold,
+        cross_lingual=cross_lingual,
+        cross_lingual_threshold=cl_threshold,
+        terms_of=lambda cs: _tokens(store, cs),
+    )
+
+
+def _save_finder(store: ClauseStore, finder, generation: int, params: str) -> None:  # type: ignore[no-untyped-def]
+    rows = [
+        (m.clause_id, g.group_id, g.canonical_id, m.similarity, m.relation, rank, m.value)
+        for g in finder.groups_
+        for rank, m in enumerate(g.members)
+    ]
+    templates = [(g.group_id, g.template) for g in finder.groups_]
+    store.save_groups(rows, generation, params, edges=finder.edges_, templates=templates)
+
+
 def compute_dupes(
     store: ClauseStore, threshold: float, cross_lingual: bool, cross_lingual_threshold: float
 ) -> None:
     """All duplicate groups from scratch, stored with the generation they describe."""
-    from jdsearch.dupes import DuplicateFinder
-
     gen = store.generation()
-    finder = DuplicateFinder(
-        threshold, cross_lingual=cross_lingual, cross_lingual_threshold=cross_lingual_threshold
-    )
+    finder = _finder(store, threshold, cross_lingual, cross_lingual_threshold)
     finder.fit(list(store.clauses()))
-    rows = [
-        (m.clause_id, g.group_id, g.canonical_id, m.similarity, m.relation, rank)
-        for g in finder.groups_
-        for rank, m in enumerate(g.members)
-    ]
-    store.save_groups(rows, gen, dupes_params(threshold, cross_lingual, cross_lingual_threshold))
+    params = dupes_params(threshold, cross_lingual, cross_lingual_threshold, finder.params)
+    _save_finder(store, finder, gen, params)
 
 
 def refresh_dupes(
     store: ClauseStore, added_docs: set[str] | None = None, removed_docs: set[str] | None = None
 ) -> str:
-    """Bring stored groups up to the clause table, with their own parameters: incrementally
-    when the ingest that just ran says which documents it added and they are few, else from
-    scratch. Returns what was done."""
+    """Bring stored groups up to the clause table, with their own parameters. When the ingest
+    that just ran says which documents it added, only pairs with a new clause are verified
+    (the stored verified pairs are reused: exactly the groups a full run gives); otherwise —
+    changes of unknown origin, such as a killed earlier run's — from scratch."""
     params = stored_params(store, "dupes")
     if params is None:
         return "not computed"
@@ -129,39 +154,34 @@ def refresh_dupes(
     threshold = float(params["threshold"])  # type: ignore[arg-type]
     cross = bool(params["cross_lingual"])
     cl = float(params["cross_lingual_threshold"])  # type: ignore[arg-type]
-    clauses = list(store.clauses())
-    new_ids = {c.clause_id for c in clauses if c.doc_id in (added_docs or ())}
     old = store.stage("dupes")
+    finder = _finder(store, threshold, cross, cl)
     incremental = (
         added_docs is not None
         and old is not None
         and old.generation == store.generation() - 1  # only this ingest's changes are missing
-        and len(new_ids) <= INCREMENTAL_LIMIT * max(len(clauses), 1)
+        and params.get("finder") == finder.params  # the stored pairs were verified alike
     )
-    if not incremental:
-        compute_dupes(store, threshold, cross, cl)
-        return "recomputed"
-    from jdsearch.dupes import update_groups
-
-    rows = update_groups(
-        store.group_rows(),
-        clauses,
-        new_ids,
-        threshold,
-        cross_lingual_threshold=cl if cross else None,
-        concepts_of=lambda cs: concept_tokens(store, list(cs)),
+    clauses = list(store.clauses())
+    if incremental:
+        new_ids = {c.clause_id for c in clauses if c.doc_id in (added_docs or ())}
+        finder.update(clauses, new_ids, store.dupe_edges())
+    else:
+        finder.fit(clauses)
+    _save_finder(
+        store, finder, store.generation(), dupes_params(threshold, cross, cl, finder.params)
     )
-    store.save_groups(rows, store.generation(), dupes_params(threshold, cross, cl))
-    return "updated"
+    return "updated" if incremental else "recomputed"
 
 
 def load_groups(store: ClauseStore) -> list:  # list[Group]
     from jdsearch.dupes import Group, Member
 
+    templates = store.group_templates()
     groups: dict[str, Group] = {}
-    for cid, gid, canon, sim, rel, _rank in store.group_rows():
-        g = groups.setdefault(gid, Group(gid, canon))
-        g.members.append(Member(cid, sim, rel))
+    for cid, gid, canon, sim, rel, _rank, value in store.member_rows():
+        g = groups.setdefault(gid, Group(gid, canon, template=templates.get(gid, "")))
+        g.members.append(Member(cid, sim, rel, value))
     return sorted(groups.values(), key=lambda g: (-len(g.members), g.group_id))
 
 
@@ -224,11 +244,3 @@ def load_themes(store: ClauseStore) -> tuple[list, list]:  # (list[Theme], list[
         )
         themes.append(Theme(**t))
     return themes, [Area(**a) for a in model["areas"]]
-
-
-def group_rows_of(groups: Sequence) -> list[GroupRow]:  # Sequence[Group]
-    return [
-        (m.clause_id, g.group_id, g.canonical_id, m.similarity, m.relation, rank)
-        for g in groups
-        for rank, m in enumerate(g.members)
-    ]

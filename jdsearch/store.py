@@ -145,6 +145,15 @@ MIGRATIONS: list[str] = [
                                    'search_pending', 'schema_version');
     INSERT OR REPLACE INTO meta VALUES ('generation', '1');
     """,
+    # 2 -> 3: duplicate groups keep their verified pairs (incremental updates), members their
+    # values (variants: same requirement, another value), groups their value-free template
+    """
+    ALTER TABLE dupe_members ADD COLUMN value TEXT NOT NULL DEFAULT '';
+    CREATE TABLE dupe_edges (a TEXT NOT NULL, b TEXT NOT NULL, score INTEGER NOT NULL,
+                             kind TEXT NOT NULL);
+    CREATE TABLE dupe_groups (group_id TEXT PRIMARY KEY, template TEXT NOT NULL DEFAULT '');
+    DELETE FROM stages WHERE name IN ('dupes', 'themes');
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -521,15 +530,53 @@ class ClauseStore:
         self._vocab_delta(self._enwords(norms), +1)
 
     # ---- duplicate groups and themes (written by their stages, joined at query time)
-    def save_groups(self, rows: Iterable[GroupRow], generation: int, params: str) -> None:
-        """Replace all groups; a row: (clause_id, group, canonical, similarity, relation, rank)."""
+    def save_groups(
+        self,
+        rows: Iterable[MemberRow],
+        generation: int,
+        params: str,
+        *,
+        edges: Iterable[tuple[str, str, int, str]] = (),
+        templates: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Replace all groups in one transaction: member rows (clause_id, group, canonical,
+        similarity, relation, rank, value), the verified pairs they came from, and each group's
+        template."""
         with self.transaction():
-            self.db.execute("DELETE FROM dupe_members")
-            self.db.executemany("INSERT INTO dupe_members VALUES (?,?,?,?,?,?)", rows)
+            for table in ("dupe_members", "dupe_edges", "dupe_groups"):
+                self.db.execute(f"DELETE FROM {table}")
+            self.db.executemany(
+                "INSERT INTO dupe_members (clause_id, group_id, canonical_id, similarity, "
+                "relation, rank, value) VALUES (?,?,?,?,?,?,?)",
+                rows,
+            )
+            self.db.executemany("INSERT INTO dupe_edges VALUES (?,?,?,?)", edges)
+            self.db.executemany("INSERT INTO dupe_groups VALUES (?,?)", templates)
             self.set_stage("dupes", generation, params=params)
 
     def group_rows(self) -> list[GroupRow]:
-        return list(self.q("SELECT * FROM dupe_members ORDER BY group_id, rank"))
+        """(clause_id, group, canonical, similarity, relation, rank) of every grouped clause."""
+        return list(
+            self.q(
+                "SELECT clause_id, group_id, canonical_id, similarity, relation, rank "
+                "FROM dupe_members ORDER BY group_id, rank"
+            )
+        )
+
+    def member_rows(self) -> list[MemberRow]:
+        """group_rows with each member's values."""
+        return list(
+            self.q(
+                "SELECT clause_id, group_id, canonical_id, similarity, relation, rank, value "
+                "FROM dupe_members ORDER BY group_id, rank"
+            )
+        )
+
+    def dupe_edges(self) -> list[tuple[str, str, int, str]]:
+        return list(self.q("SELECT a, b, score, kind FROM dupe_edges"))
+
+    def group_templates(self) -> dict[str, str]:
+        return dict(self.q("SELECT group_id, template FROM dupe_groups"))
 
     def save_themes(
         self, assignment: dict[str, str], model_json: str, generation: int, params: str
@@ -612,6 +659,7 @@ class ClauseStore:
 
 
 GroupRow = tuple[str, str, str, float, str, int]
+MemberRow = tuple[str, str, str, float, str, int, str]
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,9 @@ def test_cli_json_contract(sample_index: Corpus):
     sizes = [len(g["members"]) for g in data]
     assert sizes == sorted(sizes, reverse=True)
     m = data[0]["members"][0]
-    assert set(m) == {"clause_id", "doc_id", "source", "lang", "text", "similarity", "relation"}
+    assert set(m) == {
+        "clause_id", "doc_id", "source", "lang", "text", "similarity", "relation", "value"
+    }
     assert data[0]["canonical_id"] == m["clause_id"]
 
 
@@ -318,7 +320,7 @@ def test_cross_lingual_groups_on_labelled_pairs(sample_index: Corpus, by_id):
 
 def test_cross_lingual_threshold_is_a_parameter(sample_index: Corpus):
     def linked(threshold: float) -> int:
-        groups = sample_index.dupes(cross_lingual_threshold=threshold)
+        groups = sample_index.dupes(cross_lingual=True, cross_lingual_threshold=threshold)
         return sum(m.relation == "cross-lingual" for g in groups for m in g.members)
 
     loose, strict = linked(30.0), linked(95.0)
@@ -347,14 +349,14 @@ def test_new_clauses_get_cross_lingual_links_after_ingest(tmp_path):
     shutil.copytree(CORPUS, docs)
     corpus = Corpus(tmp_path / "idx")
     corpus.ingest([docs])
-    corpus.dupes()
+    corpus.dupes(cross_lingual=True)
     (docs / "new.txt").write_text(
         "Duties\n1. Responsible for the implementation of the company's logistics information "
         "system in the region.\n2. Water the plants in the reception area every morning.\n",
         "utf-8",
     )
     corpus.ingest([docs])
-    after = corpus.dupes()
+    after = corpus.dupes(cross_lingual=True)
     by_id = {c.clause_id: c for c in corpus.clauses()}
     new = next(c for c in by_id.values() if "logistics information" in c.text)
     group = next(g for g in after if new.clause_id in {m.clause_id for m in g.members})

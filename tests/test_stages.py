@@ -107,3 +107,11 @@ def test_schema_is_migrated_from_the_first_version(tmp_path: Path):
     Corpus(idx).reindex()  # a writer migrates, then rebuilds the search index
     assert [c.clause_id for c in Corpus(idx).clauses()] == ["c1"]
     assert Corpus(idx).search("客户档案").total == 1
+
+
+def test_light_modules_mirror_the_dupes_defaults():
+    """cli and corpus repeat two constants so importing them stays light: they must agree."""
+    from jdsearch import cli, corpus, dupes
+
+    assert corpus.CROSS_LINGUAL_THRESHOLD == cli.CROSS_LINGUAL_THRESHOLD == dupes.CROSS_LINGUAL_THRESHOLD
+    assert corpus.CROSS_LINGUAL_DEFAULT == dupes.CROSS_LINGUAL_DEFAULT

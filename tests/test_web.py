@@ -59,7 +59,9 @@ def write_fixture_jds(folder: Path, names: Sequence[str] = tuple(FIXTURE_JDS)) -
 def build_web_index(root: Path, names: Sequence[str] = tuple(FIXTURE_JDS)) -> Path:
     """The sample corpus plus (some of) the fixture JDs, ingested into ``root/index``."""
     idx = root / "index"
-    Corpus(idx).ingest([CORPUS, write_fixture_jds(root, names)])
+    corpus = Corpus(idx)
+    corpus.ingest([CORPUS, write_fixture_jds(root, names)])
+    corpus.dupes(cross_lingual=True)  # the groups the web shows keep the user's parameters
     return idx
 
 
@@ -226,7 +228,7 @@ def test_unknown_clause_is_404(client: TestClient):
 
 def test_clause_with_group_and_theme(client: TestClient, index_dir: Path):
     corpus = Corpus(index_dir)
-    groups = corpus.dupes()
+    groups = corpus.dupes(cross_lingual=True)
     by_id = {c.clause_id: c for c in corpus.clauses()}
     group = next(g for g in groups if any(m.relation == "cross-script" for m in g.members))
     member = next(m for m in group.members if m.relation == "cross-script")
@@ -244,7 +246,7 @@ def test_clause_with_group_and_theme(client: TestClient, index_dir: Path):
 
 def test_clause_without_group(client: TestClient, index_dir: Path):
     corpus = Corpus(index_dir)
-    grouped = {m.clause_id for g in corpus.dupes() for m in g.members}
+    grouped = {m.clause_id for g in corpus.dupes(cross_lingual=True) for m in g.members}
     single = next(c for c in corpus.clauses() if c.clause_id not in grouped)
     data = client.get(f"/api/clauses/{single.clause_id}").json()
     assert data["clause"]["text"] == single.text
@@ -254,7 +256,7 @@ def test_clause_without_group(client: TestClient, index_dir: Path):
 def test_dupes_list_is_the_cli_groups(client: TestClient, index_dir: Path):
     corpus = Corpus(index_dir)
     by_id = {c.clause_id: c for c in corpus.clauses()}
-    groups = corpus.dupes()
+    groups = corpus.dupes(cross_lingual=True)
     data = client.get("/api/dupes", params={"limit": 5}).json()
     assert data["total"] == len(groups)
     assert data["groups"] == [group_json(g, by_id) for g in groups[:5]]

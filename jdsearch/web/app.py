@@ -59,7 +59,7 @@ log = logging.getLogger("jdsearch.web")
 MAX_QUERY = 500
 MAX_PAGE = 100
 MAX_OFFSET = 10_000
-RELATIONS = ("exact", "near", "cross-script", "cross-lingual")
+RELATIONS = ("exact", "near", "cross-script", "variant", "cross-lingual")
 PAGES = {
     "/": "search.html",
     "/dupes": "dupes.html",
@@ -404,7 +404,7 @@ def clause(request: Request, clause_id: ClauseId) -> JSONResponse:
 def dupes(
     request: Request,
     relation: Annotated[
-        Literal["", "exact", "near", "cross-script", "cross-lingual"],
+        Literal["", "exact", "near", "cross-script", "variant", "cross-lingual"],
         Query(description="Only groups with a member of this relation"),
     ] = "",
     min_size: Annotated[int, Query(ge=2, le=10_000, description="Smallest group size")] = 2,

@@ -179,9 +179,21 @@ def test_killed_rebuilds_leave_the_previous_state_or_heal(setup: dict[str, objec
         shutil.rmtree(idx)
 
 
+HOLD_LOCK = """
+import sys
+from jdsearch.lock import WriteLock
+lock = WriteLock(sys.argv[1], "ingest")
+lock.require()
+print("held", flush=True)
+sys.stdin.read()
+lock.release()
+"""
+
+
 def test_two_writers_one_waits_nothing_is_lost(tmp_path: Path):
-    """Two ingests of different folders at once: the second is told who is writing and exits 1
-    with one line, having written nothing; run again, both folders are searchable."""
+    """While a writer holds the index, an ingest or reindex is told who is writing and exits 1
+    with one line, having written nothing. Two ingests started together: each either lands or
+    is refused that way; run again, both folders are searchable in full."""
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
@@ -190,23 +202,38 @@ def test_two_writers_one_waits_nothing_is_lost(tmp_path: Path):
         (b / f"b{n}.txt").write_text(f"岗位职责\n1、负责仓储物流第{n}批次的调度。\n", "utf-8")
     idx = tmp_path / "idx"
     run("ingest", str(CORPUS), "--index", str(idx))
-    first = subprocess.Popen(
-        [*JDSEARCH, "ingest", str(a), "--index", str(idx)], stderr=subprocess.PIPE, text=True
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(idx)], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True,
     )
-    time.sleep(1.5)  # the first holds the lock by now
-    second = run("ingest", str(b), "--index", str(idx), check=False)
-    third = run("reindex", "--index", str(idx), check=False)
-    assert first.wait(timeout=300) == 0
-    first.stderr.close()  # type: ignore[union-attr]
-    for r in (second, third):
+    assert holder.stdout.readline().strip() == "held"  # type: ignore[union-attr]
+    refused = [
+        run("ingest", str(b), "--index", str(idx), check=False),
+        run("reindex", "--index", str(idx), check=False),
+    ]
+    holder.communicate("")
+    for r in refused:
         assert r.returncode == 1 and "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
-        assert "another jdsearch (pid" in r.stderr and "is writing to" in r.stderr
+        assert f"another jdsearch (pid {holder.pid}" in r.stderr and "is writing to" in r.stderr
+
     def found(marker: str) -> int:
         hits = Corpus(idx).search(marker, limit=1000).hits
         return sum(marker in h.text for h in hits)
 
     assert found("仓储物流第") == 0  # the refused writer wrote nothing
-    run("ingest", str(b), "--index", str(idx))
+    racers = {
+        folder: subprocess.Popen(
+            [*JDSEARCH, "ingest", str(folder), "--index", str(idx)],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        )
+        for folder in (a, b)
+    }
+    errors = {folder: proc.communicate(timeout=300)[1] for folder, proc in racers.items()}
+    for folder, proc in racers.items():
+        if proc.returncode:  # refused while the other wrote: one line, then it lands on retry
+            assert proc.returncode == 1 and "another jdsearch (pid" in errors[folder]
+            assert len(errors[folder].strip().splitlines()) == 1
+            run("ingest", str(folder), "--index", str(idx))
     assert found("仓储物流第") == 40 and found("华东区域") == 40
     assert not Corpus(idx).search("仓储物流").stale

@@ -39,11 +39,37 @@ def open(path: Path) -> TantivyEngine:
     try:
         if not tantivy.Index.exists(str(path)):
             raise JdsearchError(f"no search index in {path.parent.parent}: run jdsearch reindex")
-        return TantivyEngine(path, tantivy.Index.open(str(path)))
+        try:
+            return TantivyEngine(path, tantivy.Index.open(str(path)))
+        except ValueError as exc:
+            if not _unwritable(exc):
+                raise
+            return TantivyEngine(path, tantivy.Index.open(str(_snapshot(path))))
     except JdsearchError:
         raise
     except (ValueError, OSError) as exc:
         raise corrupt(path, exc) from None
+
+
+def _unwritable(exc: BaseException) -> bool:
+    """tantivy takes a lock file even to read (tantivy-py has no read-only open, see
+    quickwit-oss/tantivy#557): on a read-only medium or without write permission that fails."""
+    text = str(exc)
+    return "Read-only file system" in text or "Permission denied" in text
+
+
+def _snapshot(path: Path) -> Path:
+    """A private copy of an index folder that cannot take tantivy's lock. The folder never
+    changes under a reader (a rebuild writes a new folder), so the copy is exact; it is removed
+    when the process exits."""
+    import atexit
+    import shutil
+    import tempfile
+
+    copy = Path(tempfile.mkdtemp(prefix="jdsearch-readonly-")) / path.name
+    shutil.copytree(path, copy, ignore=shutil.ignore_patterns(".tantivy-*.lock"))
+    atexit.register(shutil.rmtree, copy.parent, True)
+    return copy
 
 
 def corrupt(path: Path, exc: BaseException) -> JdsearchError:

@@ -34,6 +34,7 @@ _CN_DIGITS = {
 _WORDY = re.compile(r"[^\W_]")
 _HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _EN_WORD = re.compile(r"[A-Za-z]+")
+_DIGITS = re.compile(r"\d+")
 _CORRUPT_BULLETS = "某?\ufffd\uf0b7\uf06c\uf0d8\uf0a7\uf076"
 
 
@@ -117,10 +118,18 @@ class Marker:
     style: str
     number: int | None
     end: int  # index in the line where the body starts
+    level: tuple[int, ...] = ()  # "2.1" -> (2, 1) for multi-level numbering
 
 
+# Multi-level numbers need what a decimal never has: a third level, or a separator or space
+# after the second ("2.1 负责", "3.1、公司"). A bare "2.2年…" is left to _ambiguous_marker.
 _MARKER_RES: list[tuple[str, re.Pattern[str]]] = [
-    ("multi", re.compile(r"\d{1,2}(?:\.\d{1,2})+\.?\s*(?=\D)")),
+    (
+        "multi",
+        re.compile(
+            r"\d{1,2}(?:[.．]\d{1,2}){2,}[.．、]?\s*(?=\D)|\d{1,2}[.．]\d{1,2}(?:[.．、]\s*|\s+)(?=\D)"
+        ),
+    ),
     ("broken", re.compile(r"(\d)\s(\d)\s*[.,，、．]\s*")),
     ("paren", re.compile(r"[（(]\s*(\d{1,2})\s*[)）]\s*")),
     ("cnparen", re.compile(r"[（(]\s*([一二三四五六七八九十]{1,3})\s*[)）]\s*")),
@@ -189,6 +198,8 @@ def _cn_number(s: str) -> int:
 
 def _marker_number(style: str, m: re.Match[str]) -> int | None:
     g = m.group(1) if m.groups() else None
+    if style == "multi":
+        return None
     if style in ("arabic", "paren", "arabic_paren", "resp"):
         return int(g)  # type: ignore[arg-type]
     if style == "broken":
@@ -234,7 +245,106 @@ def match_marker(line: str, corrupt_bullet: str | None = None) -> Marker | None:
         if m and (style == "resp" or m.end() < len(line) or style in ("arabic", "cn")):
             if style == "broken" and m.group(1) == "0":
                 continue
-            return Marker(style, _marker_number(style, m), m.end())
+            level = tuple(map(int, _DIGITS.findall(m.group(0)))) if style == "multi" else ()
+            return Marker(style, _marker_number(style, m), m.end(), level)
+    return None
+
+
+# --------------------------------------------------------------------------- numbering sequence
+# "2.2年以上…", "1.18-30岁", "4、1年以上", "1.5-2.5万/月": a number glued to the digits after it.
+# Only the document's numbering decides whether "A." (or "A.B") is a marker: see _resolve_markers.
+_AMBIGUOUS = re.compile(r"(\d{1,3})\s*([.．、,，。])(\d+)")
+_LEAD_TOP = re.compile(r"(\d{1,3})\s*[.．、,，。]")
+_LEAD_MULTI = re.compile(r"(\d{1,2})[.．](\d{1,2})(?!\d)")
+# what follows a number that is a quantity, never a list item: years, ages, money, ranges
+_QUANTITY_AFTER = re.compile(
+    r"\s*(?:年(?![龄齡级級度终終底薪会會轻輕])|个月|個月|月(?![薪底度份])|岁|歲|周岁|週歲|歳|万|萬"
+    r"|千|百|元|块|塊|[kKwW](?![A-Za-z])|%|％|小时|小時|天(?![猫貓津下空])|倍|[-~～—–至到]\s*\d)"
+)
+# "1.5-2.5万": a range whose other end is a decimal is made of decimals
+_DECIMAL_RANGE = re.compile(r"\s*[-~～—–至到]\s*\d+[.．]\d")
+# "一、二线城市", "三，四级": tiers and grades, not an outline number
+_CN_TIERS = re.compile(r"[一二三四五六七八九十](?:线|線|级|級|类|類|星|本|甲)")
+_LOOKAHEAD = 8  # lines searched for the next item of a list that an ambiguous line would start
+
+
+@dataclass
+class _Numbering:
+    """The last list numbers seen: ``top`` for 1. 2. 3., ``multi`` for 2.1 2.2."""
+
+    top: int | None = None
+    multi: tuple[int, ...] | None = None
+    line: int = -2  # index of the last numbered line
+
+    def update(self, marker: Marker | None, i: int) -> None:
+        if marker is None:
+            return
+        self.line = i
+        if marker.style == "arabic":
+            self.top = marker.number
+        elif marker.style == "multi" and marker.level:
+            self.multi = marker.level[:2]
+            self.top = marker.level[0]
+
+
+def _resolve_markers(lines: list[_Line], corrupt_bullet: str | None) -> list[Marker | None]:
+    """The marker of every line, read with the document's numbering sequence.
+
+    A marker regex alone cannot tell "2.2年以上" (a quantity) from item 2 or sub-item 2.2; the
+    items before and after can, so digits glued to a number become a marker only where the
+    sequence calls for one and otherwise stay in the text.
+    """
+    seq = _Numbering()
+    out: list[Marker | None] = []
+    for i, line in enumerate(lines):
+        text = line.text
+        m = match_marker(text, corrupt_bullet)
+        if m is not None and m.style == "multi" and _QUANTITY_AFTER.match(text, m.end):
+            m = None  # "1.5 万/月"
+        if m is not None and m.style == "cn" and _CN_TIERS.match(text, m.end):
+            m = None
+        if m is None:
+            m = _ambiguous_marker(text, lines, i, seq)
+        seq.update(m, i)
+        out.append(m)
+    return out
+
+
+def _ambiguous_marker(text: str, lines: list[_Line], i: int, seq: _Numbering) -> Marker | None:
+    """"A.B…" as sub-item A.B, as item A with text "B…", or as plain text, by the sequence."""
+    m = _AMBIGUOUS.match(text)
+    if not m:
+        return None
+    a, sep, b = int(m.group(1)), m.group(2), m.group(3)
+    dot = sep in ".．"
+    if dot and _DECIMAL_RANGE.match(text, m.end()):
+        return None
+    decimal = dot and _QUANTITY_AFTER.match(text, m.end()) is not None  # "2.5年", "4.5K"
+    if dot and len(b) <= 2 and not decimal:
+        level = (a, int(b))
+        if seq.multi == (a, level[1] - 1) or (
+            level[1] == 1 and _next_number(lines, i, parent=a) == 2
+        ):
+            return Marker("multi", None, m.end(), level)
+    previous = seq.top if seq.top is not None else (seq.multi[0] if seq.multi else None)
+    # a decimal-looking number continues a list only right after its previous item
+    if (previous == a - 1 and (not decimal or seq.line == i - 1)) or (
+        a == 1 and _next_number(lines, i) == 2
+    ):
+        return Marker("arabic", a, m.start(3))
+    return None
+
+
+def _next_number(lines: list[_Line], i: int, parent: int | None = None) -> int | None:
+    """The number of the next numbered line (its sub-number under ``parent``), None if none."""
+    for line in lines[i + 1 : i + 1 + _LOOKAHEAD]:
+        top = _LEAD_TOP.match(line.text)
+        if top is None:
+            continue
+        if parent is None:
+            return int(top.group(1))
+        sub = _LEAD_MULTI.match(line.text)
+        return int(sub.group(2)) if sub and int(sub.group(1)) == parent else None
     return None
 
 
@@ -246,6 +356,26 @@ _KNOWN_HEADINGS = (
     r"能力要求|职位要求|職位要求|主要职责|主要職責|工作职责|工作職責|岗位概述|崗位概述)"
 )
 _KNOWN_HEADING_TAIL = re.compile(_KNOWN_HEADINGS + r"+$")
+
+# "岗位职责：1、负责…", "任职要求：工作认真…", "【岗位职责】负责…": a list heading glued to the first
+# item on its line is split off, so the item gets its marker and the heading's context.
+_LIST_HEADINGS = (
+    r"岗位职责|崗位職責|工作职责|工作職責|职位职责|職位職責|主要职责|主要職責|职责描述|職責描述|职位描述|"
+    r"職位描述|岗位描述|崗位描述|工作描述|工作内容|工作內容|岗位概述|崗位概述|任职要求|任職要求|任职资格|"
+    r"任職資格|任职条件|任職條件|岗位要求|崗位要求|职位要求|職位要求|工作要求|招聘要求|应聘要求|應聘要求|"
+    r"应聘条件|應聘條件|招聘条件|入职要求|岗位条件|基本要求|能力要求|"
+    r"(?i:responsibilities|duties|requirements|qualifications|minimum qualifications|"
+    r"preferred qualifications|what you(?:'ll| will) do|what we(?:'re| are) looking for)"
+)
+_BENEFIT_HEADINGS = (
+    r"福利待遇|薪资待遇|薪資待遇|薪资福利|薪資福利|薪酬福利|薪酬待遇|公司福利|员工福利|員工福利|工资待遇|"
+    r"岗位待遇|职位待遇|其他福利|(?i:benefits|what we offer)"
+)
+_LEAD_HEADING = re.compile(
+    r"(?:[一二三四五六七八九十]{1,3}\s*[、.．]\s*|[（(][一二三四五六七八九十]{1,2}[)）]\s*)?"
+    r"(?P<open>[【\[]\s*)?(?:(?P<list>" + _LIST_HEADINGS + r")|(?P<benefit>" + _BENEFIT_HEADINGS + r"))"
+    r"(?(open)\s*[】\]]\s*[:：]?|(?:\s*[:：]|\s{2,}|\s(?=\S*[\u4e00-\u9fff])))\s*(?=\S)"
+)
 _KNOWN_HEADING_INSIDE = re.compile(
     r"(?<=[。;；!！?？])(?P<page>\d{1,2})?(?P<head>" + _KNOWN_HEADINGS + r"+)"
 )
@@ -268,7 +398,11 @@ def _inline_markers(body: str, last: int | None) -> list[_Inline]:
         raw = m.group("num") or m.group("pnum")
         n = int(raw)
         prev = body[m.start() - 1]
+        if prev.isascii() and prev.isalnum():
+            continue  # "html5、css3、javascript": part of a word
         after_stop = prev in '。.!！?？;；)）”"' or prev.isspace()
+        if not after_stop and body[m.end() : m.end() + 1].isdigit():
+            continue  # "具备1、2年经验": a list of numbers
         expected = (last or 0) + 1
         page = None
         if n == expected or n == 1 or (after_stop and expected < n <= expected + 2):
@@ -391,11 +525,14 @@ class Segmenter:
     # ---- public
     def segment(self, text: str, title: str = "") -> Segmentation:
         state = _State(text=text, seg=Segmentation(), section=title)
-        lines = list(self._content_lines(text, state))
+        lines = list(self._split_lead_headings(self._content_lines(text, state)))
         state.corrupt_bullet = _corrupt_bullet(lines)
+        markers = _resolve_markers(lines, state.corrupt_bullet)
         for i, line in enumerate(lines):
-            nxt = lines[i + 1] if i + 1 < len(lines) else None
-            self._line(state, line, nxt)
+            if i + 1 < len(lines):
+                self._line(state, line, markers[i], lines[i + 1], markers[i + 1])
+            else:
+                self._line(state, line, markers[i], None, None)
         state.finish()
         self._normalize(text, state.seg.clauses)
         _type_clauses(state.seg.clauses, detect_lang(text, HANS))
@@ -428,11 +565,28 @@ class Segmenter:
                 cursor = e
             pos += len(raw) + 1
 
-    def _line(self, st: _State, line: _Line, nxt: _Line | None) -> None:
+    def _split_lead_headings(self, lines: Iterable[_Line]) -> Iterator[_Line]:
+        """A list heading and the text after it on one line become two lines."""
+        for line in lines:
+            m = _LEAD_HEADING.match(line.text)
+            rest = line.text[m.end() :] if m else ""
+            if m and (m.group("list") or _introduces_items(rest)):
+                yield _Line(line.start, line.text[: m.end()].rstrip())
+                yield _Line(line.start + m.end(), rest)
+            else:
+                yield line
+
+    def _line(
+        self,
+        st: _State,
+        line: _Line,
+        marker: Marker | None,
+        nxt: _Line | None,
+        nxt_marker: Marker | None,
+    ) -> None:
         if self._section(st, line):
             return
         text, base = line.text, line.start
-        marker = match_marker(text, st.corrupt_bullet)
         if marker and marker.style == "resp":  # "Responsibility 2" alone: numbers the next line
             st.close_clause()
             st.pending = (base, base + len(text), marker)
@@ -456,7 +610,7 @@ class Segmenter:
             if marker:
                 st.pending = (base, base, marker)
             return
-        if self._heading(st, body, base + body_start, marker, nxt):
+        if self._heading(st, body, base + body_start, marker, nxt, nxt_marker):
             return
         self._items(st, body, base + body_start, marker, line)
 
@@ -474,15 +628,22 @@ class Segmenter:
         rest = text[m.end() :]
         if rest.strip():
             lead = len(rest) - len(rest.lstrip())
-            self._line(st, _Line(line.start + m.end() + lead, rest.strip()), None)
+            rest = rest.strip()
+            marker = match_marker(rest, st.corrupt_bullet)
+            self._line(st, _Line(line.start + m.end() + lead, rest), marker, None, None)
         return True
 
     def _heading(
-        self, st: _State, body: str, start: int, marker: Marker | None, nxt: _Line | None
+        self,
+        st: _State,
+        body: str,
+        start: int,
+        marker: Marker | None,
+        nxt: _Line | None,
+        nxt_marker: Marker | None,
     ) -> bool:
         """Short, unpunctuated lines introducing what follows become context, not clauses."""
         stripped = body.rstrip(" :：")
-        nxt_marker = match_marker(nxt.text, st.corrupt_bullet) if nxt else None
         if not _is_short(body):
             return False
         if _ends_terminal(body):
@@ -499,10 +660,14 @@ class Segmenter:
         ends_colon = body.rstrip().endswith((":", "："))
         if _is_field(body) and not ends_colon:
             return False
+        if _states_content(stripped) or (st.headed and not (category or ends_colon)):
+            return False  # "…2000元。 +提成", "3年以上经验", the first line under a heading
+        if nxt is None and not ends_colon:
+            return False  # the last line introduces nothing ("…工作地址：\n<address>")
         introduces = nxt is None or (
             nxt_marker is None
             or marker is None
-            or nxt_marker.style != marker.style
+            or (nxt_marker.style != marker.style and not _other_parent(marker, nxt_marker))
             or (nxt_marker.number == 1 and marker.number != 0)
         )
         list_item = marker and marker.style in (
@@ -613,6 +778,32 @@ class Segmenter:
             self._lead_text(st, tail.strip(), start + tail_start + lead, None)
 
 
+_INNER_STOP = re.compile(r"[。！？；!?;]\s*\S")
+# an age or years of experience: a requirement, never the title of what follows
+_QUANTITY_TEXT = re.compile(
+    r"\d\s*(?:年(?:以上|及以上|或以上|以下|以内|左右)|年\S{0,6}经验|岁|歲|周岁|週歲)|经验\s*\d"
+)
+
+
+def _states_content(text: str) -> bool:
+    """A sentence stop inside, or a stated quantity outside brackets ("【3年规划】" is a title)."""
+    if _INNER_STOP.search(text):
+        return True
+    return bool(_QUANTITY_TEXT.search(text)) and not text.startswith(("【", "[", "（", "("))
+
+
+def _introduces_items(rest: str) -> bool:
+    """After a benefits heading: a numbered first item or a long text, not a short value."""
+    return match_marker(rest) is not None or (
+        len(rest) >= 30 and any(c in rest for c in "。；;，,")
+    )
+
+
+def _other_parent(marker: Marker, nxt: Marker) -> bool:
+    """Sub-item 2.1 after item 1: item 1 is not the heading of what follows."""
+    return nxt.style == "multi" and bool(nxt.level) and nxt.level[0] != marker.number
+
+
 def _corrupt_bullet(lines: list[_Line]) -> str | None:
     """A character that stands where a bullet was lost (001's 某), if >= 3 lines start with it."""
     for ch in _CORRUPT_BULLETS:
@@ -635,6 +826,7 @@ class _State:
     last_number: int | None = None
     open: RawClause | None = None
     last_line_len: int = 0
+    headed: bool = False  # a heading came last: the next plain line is its content
 
     def add(self, piece: Piece) -> None:
         if piece.end > piece.start:
@@ -657,9 +849,11 @@ class _State:
             self.base_context = category
         self.context = category or self.base_context
         self.last_number = None
+        self.headed = True
 
     def open_clause(self, text: str, start: int, marker: Marker | None) -> None:
         self.close_clause()
+        self.headed = False
         lead = len(text) - len(text.lstrip())
         body = text.strip()
         self.open = RawClause(

@@ -311,7 +311,7 @@ def _resolve_markers(lines: list[_Line], corrupt_bullet: str | None) -> list[Mar
 
 
 def _ambiguous_marker(text: str, lines: list[_Line], i: int, seq: _Numbering) -> Marker | None:
-    """"A.B…" as sub-item A.B, as item A with text "B…", or as plain text, by the sequence."""
+    """Read "A.B…" as sub-item A.B, as item A with text "B…", or as plain text, by sequence."""
     m = _AMBIGUOUS.match(text)
     if not m:
         return None
@@ -357,8 +357,8 @@ _KNOWN_HEADINGS = (
 )
 _KNOWN_HEADING_TAIL = re.compile(_KNOWN_HEADINGS + r"+$")
 
-# "岗位职责：1、负责…", "任职要求：工作认真…", "【岗位职责】负责…": a list heading glued to the first
-# item on its line is split off, so the item gets its marker and the heading's context.
+# "岗位职责：1、负责…", "任职要求：工作认真…", "【岗位职责】负责…": a list heading glued to
+# the first item on its line is split off, so the item gets its marker and the heading's context.
 _LIST_HEADINGS = (
     r"岗位职责|崗位職責|工作职责|工作職責|职位职责|職位職責|主要职责|主要職責|职责描述|職責描述|职位描述|"
     r"職位描述|岗位描述|崗位描述|工作描述|工作内容|工作內容|岗位概述|崗位概述|任职要求|任職要求|任职资格|"
@@ -373,7 +373,8 @@ _BENEFIT_HEADINGS = (
 )
 _LEAD_HEADING = re.compile(
     r"(?:[一二三四五六七八九十]{1,3}\s*[、.．]\s*|[（(][一二三四五六七八九十]{1,2}[)）]\s*)?"
-    r"(?P<open>[【\[]\s*)?(?:(?P<list>" + _LIST_HEADINGS + r")|(?P<benefit>" + _BENEFIT_HEADINGS + r"))"
+    r"(?P<open>[【\[]\s*)?"
+    r"(?:(?P<list>" + _LIST_HEADINGS + r")|(?P<benefit>" + _BENEFIT_HEADINGS + r"))"
     r"(?(open)\s*[】\]]\s*[:：]?|(?:\s*[:：]|\s{2,}|\s(?=\S*[\u4e00-\u9fff])))\s*(?=\S)"
 )
 _KNOWN_HEADING_INSIDE = re.compile(

@@ -355,7 +355,12 @@ _KNOWN_HEADINGS = (
     r"(?:岗位职责|崗位職責|工作内容|工作內容|任职要求|任職要求|任职资格|任職資格|岗位要求|崗位要求|"
     r"能力要求|职位要求|職位要求|主要职责|主要職責|工作职责|工作職責|岗位概述|崗位概述)"
 )
-_KNOWN_HEADING_TAIL = re.compile(_KNOWN_HEADINGS + r"+$")
+# before a list that restarts at 1 ("…办公软件态度1、良好的…"), the last words are its heading
+_KNOWN_HEADING_TAIL = re.compile(
+    r"(?:" + _KNOWN_HEADINGS + r"|工作态度|態度|态度|职业素养|職業素養|素质要求|素質要求"
+    r"|职业技能|職業技能)+"
+    r"\s*[:：]?$"
+)
 
 # "岗位职责：1、负责…", "任职要求：工作认真…", "【岗位职责】负责…": a list heading glued to
 # the first item on its line is split off, so the item gets its marker and the heading's context.
@@ -377,8 +382,11 @@ _LEAD_HEADING = re.compile(
     r"(?:(?P<list>" + _LIST_HEADINGS + r")|(?P<benefit>" + _BENEFIT_HEADINGS + r"))"
     r"(?(open)\s*[】\]]\s*[:：]?|(?:\s*[:：]|\s{2,}|\s(?=\S*[\u4e00-\u9fff])))\s*(?=\S)"
 )
+# glued behind an item's full stop, or (the "概述" overview words, never prose) anywhere
 _KNOWN_HEADING_INSIDE = re.compile(
-    r"(?<=[。;；!！?？])(?P<page>\d{1,2})?(?P<head>" + _KNOWN_HEADINGS + r"+)"
+    r"(?:(?<=[。;；!！?？])\s*(?P<page>\d{1,2})?(?P<head>" + _KNOWN_HEADINGS + r"+"
+    r"|(?:工作地址|工作地點|工作地点|联系方式|聯繫方式|福利待遇|薪资待遇|薪資待遇)[:：])"
+    r"|(?P<overview>岗位概述|崗位概述|职位概述|職位概述|工作概述))"
 )
 
 
@@ -763,9 +771,10 @@ class Segmenter:
             st.open_clause(item[: known.start()], start, marker)
             if known.group("page"):
                 st.add(Piece("page", start + known.start("page"), start + known.end("page")))
-            h = known.group("head")
+            group = "head" if known.group("head") else "overview"
+            h = known.group(group)
             st.new_heading(
-                h, start + known.start("head"), start + known.end("head"), heading_category(h)
+                h, start + known.start(group), start + known.end(group), heading_category(h)
             )
             rest = item[known.end() :]
             if rest.strip():

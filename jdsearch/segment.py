@@ -1,18 +1,21 @@
 """Cleaning and splitting: document text -> sections, headings and typed duty clauses.
 
 Every non-space character of the input lands in exactly one :class:`Piece` (boilerplate,
-section title, heading, numbering marker, page number or clause), which is what makes the
-split auditable: ``tests/test_segment.py`` checks that the pieces tile the input.
+the posting's title line, section title, heading, numbering marker, markup, page number or
+clause), which is what makes the split auditable: ``tests/test_segment.py`` checks that the
+pieces tile the input.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from jdsearch.markup import markdown_spans, mask
 from jdsearch.normalize import EN, HANS, Normalizer, default_normalizer, detect_lang, normalize
 
 DUTY, REQUIREMENT, OTHER = "duty", "requirement", "other"
@@ -43,7 +46,7 @@ _CORRUPT_BULLETS = "某?\ufffd\uf0b7\uf06c\uf0d8\uf0a7\uf076"
 class Piece:
     """A typed span ``text[start:end]`` of the document."""
 
-    kind: str  # boilerplate | section | heading | marker | page | clause
+    kind: str  # boilerplate|title|section|heading|marker|markup|page|clause|noise
     start: int
     end: int
 
@@ -71,6 +74,7 @@ class Segmentation:
     clauses: list[RawClause] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     headings: list[str] = field(default_factory=list)
+    title: str = ""  # the job title line found at the top of the text (detect_title), if any
 
 
 # --------------------------------------------------------------------------- boilerplate
@@ -148,7 +152,7 @@ _MARKER_RES: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("mt", re.compile(r"Verb \(abbreviation of verb\)\s*")),  # machine translation of 五、
     ("resp", re.compile(r"Responsibilit(?:y|ies)\s+(\d{1,2})\s*$", re.I)),
-    ("bullet", re.compile(r"[•·●○◆◇■□▪▶►➢✓✔\-–—*]\s*")),
+    ("bullet", re.compile(r"[•·●○◆◇■□▪▶►➢✓✔\-–—*+]\s*(?:\[[ xX]\]\s*)?")),  # "- [ ] " too
 ]
 _WORD_NUMS = {
     w: i + 1
@@ -504,6 +508,61 @@ def _ends_terminal(text: str) -> bool:
     return text.rstrip().endswith(_TERMINAL)
 
 
+_TITLE_MAX = 40  # Han characters
+_FIELD_KEY = re.compile(r"^[^（(\[【：:]{1,16}[:：]")
+_NOT_TITLE = re.compile(
+    r"\d{7,}|^(?:当你|當你|如果|若您|您|你们|你們|我们|我們|我司|我公司|本公司|本岗|本崗|该|該)"
+    r"|经验|經驗|熟练|熟練|掌握|必须|必須|务必|務必|须有|須有|要求|[=＝]"
+)
+_ENCLOSED = re.compile(r"【[^】]*】|\[[^\]]*\]")
+_BRACKETED = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
+_NOT_A_JOB = re.compile(
+    r"(?:的)?(?:" + _LIST_HEADINGS + "|" + _BENEFIT_HEADINGS + r"|说明书|說明書|job description)",
+    re.I,
+)
+
+
+@lru_cache(maxsize=1)
+def _job_nouns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(Chinese substrings, English whole words) from data/job_nouns.txt."""
+    text = resources.files("jdsearch.data").joinpath("job_nouns.txt").read_text("utf-8")
+    lines = [ln.strip() for ln in text.splitlines() if not ln.lstrip().startswith("#")]
+    patterns = [ln[3:] for ln in lines if ln.startswith("re:")]
+    words = {w for ln in lines if not ln.startswith("re:") for w in ln.split()}
+    cjk = sorted((w for w in words if _HAN_CHAR.search(w)), key=len, reverse=True)
+    en = sorted((w for w in words if not _HAN_CHAR.search(w)), key=len, reverse=True)
+    return (
+        re.compile("|".join([*patterns, *map(re.escape, cjk)])),
+        re.compile(r"\b(?:" + "|".join(map(re.escape, en)) + r")s?\b", re.I),
+    )
+
+
+def looks_like_title(text: str) -> bool:
+    """A job title line ("数据分析师（上海·徐汇）", "Senior Data Engineer - Shanghai").
+
+    Short, not a sentence, list item, section title or "key: value" field, and it names a job
+    once heading words are set aside ("区域经理岗位职责" names one, "岗位职责" does not).
+    """
+    if len(_HAN_CHAR.findall(text)) > _TITLE_MAX or len(_EN_WORD.findall(text)) > 14:
+        return False
+    if _ends_terminal(text) or text.endswith((":", "：")) or _INNER_STOP.search(text):
+        return False
+    if _FIELD_KEY.match(text) or match_marker(text) or _AMBIGUOUS.match(text):
+        return False
+    if any(p.match(text) for p in _SECTION_RES) or _EN_SECTION.match(text):
+        return False
+    if _NOT_TITLE.search(text) or _ENCLOSED.fullmatch(text):
+        return False  # a phone number, a sentence opening, "【招聘岗位】"
+    bare = _BRACKETED.sub("", text)
+    if len(bare) > 20 and ("，" in bare or ("," in bare and _HAN_CHAR.search(bare))):
+        return False  # "我公司主要经营…，负责…": a sentence (commas in brackets are details)
+    if len(text) < 2 or text.endswith(("，", ",", "、")):
+        return False
+    name = _NOT_A_JOB.sub(" ", text)
+    cjk, en = _job_nouns()
+    return bool(cjk.search(name) or en.search(name))
+
+
 def _is_field(text: str) -> bool:
     """A 'key: value' line from a JD form (岗位名称:城市经理, Job Title: Regional Sales Manager)."""
     m = re.match(r"^([^:：,，。;；]{1,24})[:：]\s*(.*)$", text)
@@ -532,9 +591,21 @@ class Segmenter:
         self.normalizer = normalizer or default_normalizer()
 
     # ---- public
-    def segment(self, text: str, title: str = "") -> Segmentation:
-        state = _State(text=text, seg=Segmentation(), section=title)
-        lines = list(self._split_lead_headings(self._content_lines(text, state)))
+    def segment(self, text: str, title: str = "", detect_title: bool = False) -> Segmentation:
+        """Pieces and clauses of ``text``; ``title`` (from the reader) is the first section.
+
+        ``detect_title``: for a whole file (.txt/.docx/.pdf) whose reader gave no title, a job
+        title on the first line becomes a ``title`` piece and ``Segmentation.title``. Rows of a
+        table never ask for it: their first line is body text.
+        """
+        markup = markdown_spans(text)
+        work = mask(text, markup)  # markup blanked out: offsets unchanged
+        state = _State(text=work, seg=Segmentation(), section=title)
+        lines = list(self._split_lead_headings(self._content_lines(work, state)))
+        if detect_title and not title and len(lines) > 1 and looks_like_title(lines[0].text):
+            first = lines.pop(0)
+            state.add(Piece("title", first.start, first.start + len(first.text)))
+            state.seg.title = state.section = first.text
         state.corrupt_bullet = _corrupt_bullet(lines)
         markers = _resolve_markers(lines, state.corrupt_bullet)
         for i, line in enumerate(lines):
@@ -543,7 +614,10 @@ class Segmenter:
             else:
                 self._line(state, line, markers[i], None, None)
         state.finish()
+        cut = _cut_markup(state.seg, text, markup) if markup else []
         self._normalize(text, state.seg.clauses)
+        for c in cut:
+            c.norm = self.normalizer.normalize(c.text)
         _type_clauses(state.seg.clauses, detect_lang(text, HANS))
         return state.seg
 
@@ -593,7 +667,7 @@ class Segmenter:
         nxt: _Line | None,
         nxt_marker: Marker | None,
     ) -> None:
-        if self._section(st, line):
+        if self._section(st, line, nxt, nxt_marker):
             return
         text, base = line.text, line.start
         if marker and marker.style == "resp":  # "Responsibility 2" alone: numbers the next line
@@ -623,7 +697,9 @@ class Segmenter:
             return
         self._items(st, body, base + body_start, marker, line)
 
-    def _section(self, st: _State, line: _Line) -> bool:
+    def _section(
+        self, st: _State, line: _Line, nxt: _Line | None, nxt_marker: Marker | None
+    ) -> bool:
         text = line.text
         for pat in _SECTION_RES:
             if pat.match(text):
@@ -639,7 +715,7 @@ class Segmenter:
             lead = len(rest) - len(rest.lstrip())
             rest = rest.strip()
             marker = match_marker(rest, st.corrupt_bullet)
-            self._line(st, _Line(line.start + m.end() + lead, rest), marker, None, None)
+            self._line(st, _Line(line.start + m.end() + lead, rest), marker, nxt, nxt_marker)
         return True
 
     def _heading(
@@ -669,8 +745,12 @@ class Segmenter:
         ends_colon = body.rstrip().endswith((":", "："))
         if _is_field(body) and not ends_colon:
             return False
-        if _states_content(stripped) or (st.headed and not (category or ends_colon)):
-            return False  # "…2000元。 +提成", "3年以上经验", the first line under a heading
+        if _states_content(stripped) or (
+            st.headed and marker is None and nxt_marker is not None and not (category or ends_colon)
+        ):
+            # "…2000元。 +提成", "3年以上经验"; a plain line between a heading and a list is the
+            # heading's content ("【岗位职责】负责销售\n一、任职要求")
+            return False
         if nxt is None and not ends_colon:
             return False  # the last line introduces nothing ("…工作地址：\n<address>")
         introduces = nxt is None or (
@@ -807,6 +887,38 @@ def _introduces_items(rest: str) -> bool:
     return match_marker(rest) is not None or (
         len(rest) >= 30 and any(c in rest for c in "。；;，,")
     )
+
+
+def _cut_markup(seg: Segmentation, text: str, markup: list[tuple[int, int]]) -> list[RawClause]:
+    """Markup pieces, with every other piece and clause span cut around them.
+
+    Returns the clauses whose text was rebuilt without the markup inside them ("负责**核心**业务"
+    -> "负责核心业务"), whose matching form must be recomputed from their new text.
+    """
+    starts = [s for s, _ in markup]
+
+    def outside(start: int, end: int) -> list[tuple[int, int]]:
+        parts, pos = [], start
+        for s, e in markup[max(0, bisect_right(starts, start) - 1) :]:
+            if s >= end:
+                break
+            if e > pos:
+                parts.append((pos, max(pos, s)))
+                pos = max(pos, e)
+        parts.append((pos, end))
+        return [(s, e) for s, e in parts if text[s:e].strip()]
+
+    pieces = [Piece(p.kind, s, e) for p in seg.pieces for s, e in outside(p.start, p.end)]
+    seg.pieces = pieces + [Piece("markup", s, e) for s, e in markup]
+    rebuilt = []
+    for c in seg.clauses:
+        parts = [outside(s, e) for s, e in c.spans]
+        if all(p == [span] for p, span in zip(parts, c.spans, strict=True)):
+            continue
+        c.spans = [span for p in parts for span in p]
+        c.text = c.joiner.join("".join(text[s:e] for s, e in p) for p in parts if p).strip()
+        rebuilt.append(c)
+    return rebuilt
 
 
 def _other_parent(marker: Marker, nxt: Marker) -> bool:

@@ -9,7 +9,8 @@ passed as the section title). A text piece (clause, heading or title) *lost a nu
 marker piece ends right where it starts, the marker ends in a numeral, and that numeral read with
 the piece's first characters is a quantity: ``2.2`` + ``年以上…``, ``1.5`` + ``-2.5万/月``,
 ``1.18`` + ``-30岁``, ``一、`` + ``二线城市``. A quantity line that became a *heading* (no clause
-at all, so the requirement is never typed) is counted apart. Examples are printed, never written:
+at all, so the requirement is never typed) is counted apart, and so are other boundary
+problems found by their shape (see ``boundary_problems``). Examples are printed, never written:
 postings stay out of the repository. The timing is the segmentation alone, one core.
 """
 
@@ -82,6 +83,41 @@ def quantity_headings(text: str, seg: Segmentation) -> list[str]:
     ]
 
 
+_UNSPLIT_NUMBER = re.compile(r"^(?:\d{1,2}[、，,]|\d{1,2}[.．](?!\d)|[（(]\d{1,2}[)）])")
+_GLUED_HEADING = re.compile(
+    r"^【?(?:岗位职责|工作职责|职位描述|岗位描述|工作内容|任职要求|任职资格|岗位要求|职位要求)】?\s*[:：]"
+)
+UI_LEFTOVERS = ("查看职位地图",)
+
+
+def boundary_problems(text: str, seg: Segmentation) -> dict[str, list[str]]:
+    """Other pieces a reader would call wrong, found by their shape.
+
+    ``unsplit_marker``: a clause that still starts with its list number ("1、20-30岁…");
+    ``glued_heading``: a clause that starts with a list heading ("岗位职责：负责…");
+    ``last_heading``: a heading with nothing after it (an address at the end of a posting);
+    ``ui_leftover``: the job board's "查看职位地图" kept as a heading or clause.
+    """
+    texts = sorted((p for p in seg.pieces if p.kind in TEXT_KINDS), key=lambda p: p.start)
+    found: dict[str, list[str]] = {k: [] for k in PROBLEMS}
+    for c in seg.clauses:
+        if _UNSPLIT_NUMBER.match(c.text):
+            found["unsplit_marker"].append(c.text)
+        if _GLUED_HEADING.match(c.text):
+            found["glued_heading"].append(c.text)
+    if texts and texts[-1].kind == "heading":
+        last = text[texts[-1].start : texts[-1].end]
+        if not last.rstrip().endswith((":", "：")):
+            found["last_heading"].append(last)
+    found["ui_leftover"] += [
+        text[p.start : p.end] for p in texts if text[p.start : p.end].strip() in UI_LEFTOVERS
+    ]
+    return found
+
+
+PROBLEMS = ("unsplit_marker", "glued_heading", "last_heading", "ui_leftover")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=None)
@@ -99,6 +135,14 @@ def main() -> None:
     secs = time.perf_counter() - t0
     lost = [(i, m, b) for i, (t, s) in enumerate(results) for m, b in lost_numbers(t, s)]
     heads = [(i, h) for i, (t, s) in enumerate(results) for h in quantity_headings(t, s)]
+    problems = {k: 0 for k in PROBLEMS}
+    shown = {k: 0 for k in PROBLEMS}
+    for i, (t, s) in enumerate(results):
+        for k, items in boundary_problems(t, s).items():
+            problems[k] += len(items)
+            for item in items[: max(0, args.show - shown[k])]:
+                print(f"{k.upper()}  #{i} {item[:60]!r}")
+            shown[k] += len(items)
     result = {
         "data": path.name,
         "postings": len(rows),
@@ -106,6 +150,7 @@ def main() -> None:
         "lost_number_pieces": len(lost),
         "postings_with_lost_number": len({i for i, _, _ in lost}),
         "quantity_headings": len(heads),
+        **problems,
         "segment_seconds": round(secs, 2),
         "mb_per_s": round(len("".join(r["description"] for r in rows).encode()) / 1e6 / secs, 2),
         "chars": chars,

@@ -1,11 +1,11 @@
 """Markdown left in postings: the characters that are syntax, not text.
 
 JDs pasted from Markdown editors, READMEs and chat tools keep ``## 岗位职责``,
-``**Responsibilities:**``, ``*About us:**``, ``> `` quotes, ``---`` rules and ``[text](url)``
-links. :func:`markdown_spans` finds the syntax characters so the segmenter can set them apart as
-``markup`` pieces: the words stay in their heading or clause, the syntax never becomes clause
-text. Only unambiguous forms are taken: a lone ``*`` bullet, ``>5年`` ("more than five years")
-or ``5*8小时`` stay as they are.
+``**Responsibilities:**``, ``*About us:**``, ``> `` quotes, ``---`` rules (also drawn in
+front of an item: ``-----2、…``) and ``[text](url)`` links. :func:`markdown_spans` finds the
+syntax characters so the segmenter can set them apart as ``markup`` pieces: the words stay in
+their heading or clause, the syntax never becomes clause text. Only unambiguous forms are
+taken: a lone ``*`` bullet, ``>5年`` ("more than five years") or ``5*8小时`` stay as they are.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ("atx", r"^[ \t]{0,3}(?P<atx>#{1,6})(?=[ \t])"),
     ("quote", r"^[ \t]{0,3}(?P<quote>>(?:[ \t]*>)*)(?=[ \t])"),
     ("rule", r"^[ \t]*(?P<rule>(?P<rc>[-*_=])(?:[ \t]*(?P=rc)){2,})[ \t]*$"),
+    # a rule drawn in front of an item: "---------2、公司提供住宿…"
+    ("deco", r"^[ \t]*(?P<deco>[-–—=_~*]{3,}(?:[ \t]+[-–—=_~*]{3,})*)(?=[ \t]*[^-–—=_~*\s])"),
     # a whole line wrapped in emphasis: **Responsibilities:**, *About us:**, __Benefits__
     (
         "wrap",
@@ -37,6 +39,7 @@ _SYNTAX_GROUPS = (
     "atx",
     "quote",
     "rule",
+    "deco",
     "wrap_l",
     "wrap_r",
     "strong_l",

@@ -820,9 +820,12 @@ class Segmenter:
         if page and (len(text) > 40 or _is_short(text)):
             st.add(Piece("page", start, start + page.end()))
             text, start = text[page.end() :], start + page.end()
-        if marker is None and _is_short(text) and not _ends_terminal(text):
-            st.new_heading(text, start, start + len(text), heading_category(text))
-            return
+        outline = marker is None or marker.style in ("cn", "cnparen")
+        if outline and _is_short(text) and not _ends_terminal(text):
+            category = heading_category(text)
+            if marker is None or category:  # "一、职位描述 1、学历…"
+                st.new_heading(text, start, start + len(text), category)
+                return
         known = _KNOWN_HEADING_TAIL.search(text)
         if known and known.start() > 0:
             st.open_clause(text[: known.start()], start, marker)
@@ -875,9 +878,13 @@ _QUANTITY_TEXT = re.compile(
 )
 
 
+_ADDRESS = re.compile(r"\d+\s*(?:号|號|室|楼|樓|层|層|栋|棟|幢|座|弄)")
+
+
 def _states_content(text: str) -> bool:
-    """A sentence stop inside, or a stated quantity outside brackets ("【3年规划】" is a title)."""
-    if _INNER_STOP.search(text):
+    """A sentence stop inside, an address, or a stated quantity outside brackets ("【3年规划】"
+    is a title)."""
+    if _INNER_STOP.search(text) or _ADDRESS.search(text):
         return True
     return bool(_QUANTITY_TEXT.search(text)) and not text.startswith(("【", "[", "（", "("))
 

@@ -820,14 +820,20 @@ class Segmenter:
         if page and (len(text) > 40 or _is_short(text)):
             st.add(Piece("page", start, start + page.end()))
             text, start = text[page.end() :], start + page.end()
+        known = _KNOWN_HEADING_TAIL.search(text)
+        if known and known.start() == 0:
+            known = None
+        # a heading after prose ("…，竞争小 岗位职责："), not a titled one ("销售岗位职责")
+        glued = known is not None and (
+            not _is_short(text) or _BREAK.search(text[: known.start()].rstrip()) is not None
+        )
         outline = marker is None or marker.style in ("cn", "cnparen")
-        if outline and _is_short(text) and not _ends_terminal(text):
+        if outline and _is_short(text) and not _ends_terminal(text) and not glued:
             category = heading_category(text)
             if marker is None or category:  # "一、职位描述 1、学历…"
                 st.new_heading(text, start, start + len(text), category)
                 return
-        known = _KNOWN_HEADING_TAIL.search(text)
-        if known and known.start() > 0:
+        if known is not None:
             st.open_clause(text[: known.start()], start, marker)
             st.new_heading(
                 known.group(0),
@@ -872,6 +878,7 @@ class Segmenter:
 
 
 _INNER_STOP = re.compile(r"[。！？；!?;]\s*\S")
+_BREAK = re.compile(r"[，,。；;！!？?\s]")
 # an age or years of experience: a requirement, never the title of what follows
 _QUANTITY_TEXT = re.compile(
     r"\d\s*(?:年(?:以上|及以上|或以上|以下|以内|左右)|年\S{0,6}经验|岁|歲|周岁|週歲)|经验\s*\d"

@@ -369,8 +369,8 @@ NUMBERED = [
     ("一、二线城市销售经验优先。", ["一、二线城市销售经验优先。"], []),
     # a decimal that would continue a list far above it stays a decimal
     (
-        "要求：\n1.本科\n2.能出差\n3.会开车\n有经验优先\n薪资福利：4.5K-5K(每月)",
-        ["本科", "能出差", "会开车", "有经验优先", "薪资福利：4.5K-5K(每月)"],
+        "要求：\n1.本科\n2.能出差\n3.会开车\n有经验优先\n薪资福利：\n4.5K-5K(每月)",
+        ["本科", "能出差", "会开车", "有经验优先", "4.5K-5K(每月)"],
         ["1.", "2.", "3."],
     ),
     # run-on numbering; "css3、" and "1、2年" are words, not items
@@ -380,9 +380,9 @@ NUMBERED = [
         ["2、", "3、"],
     ),
     (
-        "要求：\n1、熟悉html5、css3、javascript；\n2、具备1、2年经验。",
-        ["熟悉html5、css3、javascript；", "具备1、2年经验。"],
-        ["1、", "2、"],
+        "要求：\n1、本科；\n2、熟悉html5、css3、javascript；\n3、具备1、2年经验。",
+        ["本科；", "熟悉html5、css3、javascript；", "具备1、2年经验。"],
+        ["1、", "2、", "3、"],
     ),
 ]
 
@@ -422,6 +422,10 @@ def test_content_lines_are_not_headings():
     assert pieces(doc, seg, "boilerplate") == ["查看职位地图"]
     doc = "任职要求\n同岗位工作经验3年以上\n1、本科"
     assert "同岗位工作经验3年以上" in [c.text for c in SEG.segment(doc).clauses]
+    doc = "【岗位职责】负责销售\n一、任职要求：\n1.本科"  # the heading's content, then a list
+    assert [c.text for c in SEG.segment(doc).clauses] == ["负责销售", "本科"]
+    doc = "上班地点：\n平江区人民路3188号万达广场A座1803室\n吴中区珠江南路211号金枫城市设计产业园1503室"
+    assert pieces(doc, SEG.segment(doc), "heading") == ["上班地点："]  # addresses head nothing
 
 
 def test_headings_glued_inside_run_on_text():

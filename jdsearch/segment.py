@@ -269,6 +269,7 @@ _QUANTITY_AFTER = re.compile(
 _DECIMAL_RANGE = re.compile(r"\s*[-~～—–至到]\s*\d+[.．]\d")
 # "一、二线城市", "三，四级": tiers and grades, not an outline number
 _CN_TIERS = re.compile(r"[一二三四五六七八九十](?:线|線|级|級|类|類|星|本|甲)")
+_INLINE_TWO = re.compile(r"[。；;！!？?]\s*2\s*[、.．]\D|\s2\s*[、．]")  # "…男女不限。 2、对…"
 _LOOKAHEAD = 8  # lines searched for the next item of a list that an ambiguous line would start
 
 
@@ -333,7 +334,7 @@ def _ambiguous_marker(text: str, lines: list[_Line], i: int, seq: _Numbering) ->
     previous = seq.top if seq.top is not None else (seq.multi[0] if seq.multi else None)
     # a decimal-looking number continues a list only right after its previous item
     if (previous == a - 1 and (not decimal or seq.line == i - 1)) or (
-        a == 1 and _next_number(lines, i) == 2
+        a == 1 and (_INLINE_TWO.search(text, m.end()) or _next_number(lines, i) == 2)
     ):
         return Marker("arabic", a, m.start(3))
     return None
@@ -376,6 +377,7 @@ _LIST_HEADINGS = (
     r"(?i:responsibilities|duties|requirements|qualifications|minimum qualifications|"
     r"preferred qualifications|what you(?:'ll| will) do|what we(?:'re| are) looking for)"
 )
+_LIST_HEADING_LINE = re.compile(_LIST_HEADINGS)
 _BENEFIT_HEADINGS = (
     r"福利待遇|薪资待遇|薪資待遇|薪资福利|薪資福利|薪酬福利|薪酬待遇|公司福利|员工福利|員工福利|工资待遇|"
     r"岗位待遇|职位待遇|其他福利|(?i:benefits|what we offer)"
@@ -742,7 +744,7 @@ class Segmenter:
             ):
                 return False
         category = heading_category(stripped)
-        ends_colon = body.rstrip().endswith((":", "："))
+        ends_colon = body.rstrip(" 】]").endswith((":", "："))  # "岗位要求：", "【岗位要求：】"
         if _is_field(body) and not ends_colon:
             return False
         if _states_content(stripped) or (
@@ -766,10 +768,12 @@ class Segmenter:
             "arabic_paren",
             "broken",
         )
-        if list_item and not (
+        name = stripped.strip(" 【】[]:：")
+        named = ends_colon and _LIST_HEADING_LINE.fullmatch(name) is not None
+        if list_item and not named and not (
             introduces and nxt_marker is not None and nxt_marker.style != marker.style
         ):
-            return False
+            return False  # "5、工作职责：" is still a heading
         if not (ends_colon or category or introduces):
             return False
         # an unmarked short line before an unmarked one: a sub-heading only if the next is prose

@@ -407,7 +407,7 @@ def test_list_heading_glued_to_its_first_item_is_split():
         "工作认真、踏实稳重，执行力强",
     ]
     assert [c.kind for c in seg.clauses] == [DUTY, DUTY, REQUIREMENT]
-    doc = "【招聘条件】 1、21到35岁，品行端正。 2、对信贷感兴趣\n【岗位要求：】\n1.本科\n2.有经验\n5、工作职责：\n①负责销售"
+    doc = "【招聘条件】 1、21到35岁，品行端正。 2、对信贷感兴趣\n【岗位要求：】\n1.本科\n2.有经验\n4、国企平台：培训免费。\n5、工作职责：\n1、负责销售"
     seg = SEG.segment(doc)
     assert_lossless(doc, seg)
     assert pieces(doc, seg, "heading") == ["【招聘条件】", "【岗位要求：】", "工作职责："]
@@ -416,6 +416,7 @@ def test_list_heading_glued_to_its_first_item_is_split():
         "对信贷感兴趣",
         "本科",
         "有经验",
+        "国企平台：培训免费。",
         "负责销售",
     ]
     # a short benefit value stays a "key: value" clause

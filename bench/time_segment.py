@@ -42,6 +42,7 @@ def baseline_module(rev: str, tmp: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location("segment_baseline", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules["segment_baseline"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

@@ -378,6 +378,10 @@ _LIST_HEADINGS = (
     r"preferred qualifications|what you(?:'ll| will) do|what we(?:'re| are) looking for)"
 )
 _LIST_HEADING_LINE = re.compile(_LIST_HEADINGS)
+# the characters a glued list heading can start with: most lines are rejected by one set lookup
+_LEAD_FIRST = frozenset(
+    "一二三四五六七八九十（(【[岗崗工职職主任招应應入基能福薪员員公其rRdDqQmMpPwWbB"
+)
 _BENEFIT_HEADINGS = (
     r"福利待遇|薪资待遇|薪資待遇|薪资福利|薪資福利|薪酬福利|薪酬待遇|公司福利|员工福利|員工福利|工资待遇|"
     r"岗位待遇|职位待遇|其他福利|(?i:benefits|what we offer)"
@@ -653,7 +657,7 @@ class Segmenter:
     def _split_lead_headings(self, lines: Iterable[_Line]) -> Iterator[_Line]:
         """A list heading and the text after it on one line become two lines."""
         for line in lines:
-            m = _LEAD_HEADING.match(line.text)
+            m = _LEAD_HEADING.match(line.text) if line.text[:1] in _LEAD_FIRST else None
             rest = line.text[m.end() :] if m else ""
             if m and (m.group("list") or _introduces_items(rest)):
                 yield _Line(line.start, line.text[: m.end()].rstrip())

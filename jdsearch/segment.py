@@ -304,13 +304,15 @@ def _resolve_markers(lines: list[_Line], corrupt_bullet: str | None) -> list[Mar
     for i, line in enumerate(lines):
         text = line.text
         m = match_marker(text, corrupt_bullet)
-        if m is not None and m.style == "multi" and _QUANTITY_AFTER.match(text, m.end):
-            m = None  # "1.5 万/月"
-        if m is not None and m.style == "cn" and _CN_TIERS.match(text, m.end):
-            m = None
         if m is None:
-            m = _ambiguous_marker(text, lines, i, seq)
-        seq.update(m, i)
+            if text[:1].isdigit():
+                m = _ambiguous_marker(text, lines, i, seq)
+        elif m.style == "multi" and _QUANTITY_AFTER.match(text, m.end):
+            m = _ambiguous_marker(text, lines, i, seq)  # "1.5 万/月"
+        elif m.style == "cn" and _CN_TIERS.match(text, m.end):
+            m = None
+        if m is not None:
+            seq.update(m, i)
         out.append(m)
     return out
 
@@ -485,6 +487,7 @@ _HEADING_CATEGORIES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+@lru_cache(maxsize=8192)  # headings repeat across postings ("岗位职责："); normalising is costly
 def heading_category(title: str) -> str:
     """duty / requirement / other for a heading or section title, '' when it says nothing.
 

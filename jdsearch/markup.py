@@ -22,9 +22,10 @@ _PATTERNS: dict[str, tuple[str, tuple[str, ...]]] = {
         r"^[ \t]*(?P<rule>(?P<rc>[-*_=])(?:[ \t]*(?P=rc)){2,})[ \t]*$",
         ("---", "***", "___", "===", "- -", "* *", "_ _", "= ="),
     ),
-    # a rule drawn in front of an item: "---------2、公司提供住宿…"
+    # a rule drawn before an item or around a title: "-----2、公司提供住宿…", "———任职资格———"
     "deco": (
-        r"^[ \t]*(?P<deco>[-–—=_~*]{3,}(?:[ \t]+[-–—=_~*]{3,})*)(?=[ \t]*[^-–—=_~*\s])",
+        r"^[ \t]*(?P<deco>[-–—=_~*]{3,}(?:[ \t]+[-–—=_~*]{3,})*)(?=[ \t]*[^-–—=_~*\s])"
+        r"|(?<=[^-–—=_~*\s])[ \t]*(?P<deco_r>[-–—=_~*]{3,})[ \t]*$",
         ("---", "———", "–––", "===", "___", "~~~", "***"),
     ),
     # a whole line wrapped in emphasis: **Responsibilities:**, *About us:**, __Benefits__
@@ -54,6 +55,7 @@ _SYNTAX_GROUPS = (
     "quote",
     "rule",
     "deco",
+    "deco_r",
     "wrap_l",
     "wrap_r",
     "strong_l",

@@ -556,9 +556,15 @@ def test_markdown_syntax_becomes_markup_not_clause_text():
     assert core.norm == normalize(core.text)
 
 
-def test_rules_drawn_before_items():
+def test_rules_drawn_before_items_and_around_titles():
     doc = "薪资待遇：\n---------  ---------1、无责任底薪3000元/月\n--------2、公司提供住宿。"
     seg = SEG.segment(doc)
     assert_lossless(doc, seg)
     assert [c.text for c in seg.clauses] == ["无责任底薪3000元/月", "公司提供住宿。"]
     assert pieces(doc, seg, "marker") == ["1、", "2、"]
+    doc = "——————任职资格——————\n1、本科；薪资3000---5000元\n2、能吃苦 ----"
+    seg = SEG.segment(doc)
+    assert_lossless(doc, seg)
+    assert pieces(doc, seg, "heading") == ["任职资格"]
+    assert pieces(doc, seg, "markup") == ["——————", "——————", "----"]
+    assert [c.text for c in seg.clauses] == ["本科；薪资3000---5000元", "能吃苦"]

@@ -392,7 +392,7 @@ _LEAD_HEADING = re.compile(
     r"(?:[一二三四五六七八九十]{1,3}\s*[、.．]\s*|[（(][一二三四五六七八九十]{1,2}[)）]\s*)?"
     r"(?P<open>[【\[]\s*)?"
     r"(?:(?P<list>" + _LIST_HEADINGS + r")|(?P<benefit>" + _BENEFIT_HEADINGS + r"))"
-    r"(?(open)\s*[】\]]\s*[:：]?|(?:\s*[:：]|\s{2,}|\s(?=\S*[\u4e00-\u9fff])))\s*(?=\S)"
+    r"(?(open)\s*[】\]]\s*[:：]?|(?:\s*[:：]|\s{2,}|\s(?=\S*[\u4e00-\u9fff])))\s*(?=[^\s:：])"
 )
 # glued behind an item's full stop, or (the "概述" overview words, never prose) anywhere
 _KNOWN_HEADING_INSIDE = re.compile(
@@ -774,11 +774,28 @@ class Segmenter:
             "bullet",
             "arabic_paren",
             "broken",
+            "circled",
         )
         name = stripped.strip(" 【】[]:：")
         named = ends_colon and _LIST_HEADING_LINE.fullmatch(name) is not None
-        if list_item and not named and not (
-            introduces and nxt_marker is not None and nxt_marker.style != marker.style
+        # the next number of the open list ("4.参与代码维护" after 3., before "三、") is an item,
+        # unless a sub-list starts under it ("3、代理商管理" before "1)…")
+        sublist = (
+            nxt_marker is not None
+            and marker is not None
+            and nxt_marker.style != marker.style
+            and nxt_marker.number in (1, None)
+        )
+        continues = (
+            marker is not None
+            and marker.style == "arabic"
+            and st.last_number is not None
+            and marker.number == st.last_number + 1
+            and not sublist
+        )
+        if list_item and not named and (
+            continues
+            or not (introduces and nxt_marker is not None and nxt_marker.style != marker.style)
         ):
             return False  # "5、工作职责：" is still a heading
         if not (ends_colon or category or introduces):
@@ -900,9 +917,9 @@ _ADDRESS = re.compile(r"\d+\s*(?:号|號|室|楼|樓|层|層|栋|棟|幢|座|弄
 
 
 def _states_content(text: str) -> bool:
-    """A sentence stop inside, an address, or a stated quantity outside brackets ("【3年规划】"
-    is a title)."""
-    if _INNER_STOP.search(text) or _ADDRESS.search(text):
+    """A sentence stop inside or a comma at the end, an address, or a stated quantity outside
+    brackets ("【3年规划】" is a title)."""
+    if _INNER_STOP.search(text) or _ADDRESS.search(text) or text.endswith(("，", ",", "、")):
         return True
     return bool(_QUANTITY_TEXT.search(text)) and not text.startswith(("【", "[", "（", "("))
 

@@ -568,3 +568,24 @@ def test_rules_drawn_before_items_and_around_titles():
     assert pieces(doc, seg, "heading") == ["任职资格"]
     assert pieces(doc, seg, "markup") == ["——————", "——————", "----"]
     assert [c.text for c in seg.clauses] == ["本科；薪资3000---5000元", "能吃苦"]
+
+
+def test_items_that_look_like_headings_stay_items():
+    doc = (
+        "【岗位要求】：\n1.初中及以上学历。\n二、岗位职责：\n1.搭建环境\n2.负责解决问题\n"
+        "3.参与代码维护与备份\n三、福利待遇：\n1、双休\n5、上班时间为周一至周五，\n四、职业规划\n"
+        "1.销售路线\n薪资构成：\n①根据学历和工作经验确定基本工资\n②绩效奖金"
+    )
+    seg = SEG.segment(doc)
+    assert_lossless(doc, seg)
+    assert pieces(doc, seg, "heading") == [
+        "【岗位要求】：",
+        "岗位职责：",
+        "福利待遇：",
+        "职业规划",
+        "薪资构成：",
+    ]
+    texts_ = [c.text for c in seg.clauses]
+    assert "参与代码维护与备份" in texts_  # item 3 before "三、", not its heading
+    assert "上班时间为周一至周五，" in texts_  # a comma at the end: a sentence, cut short
+    assert "根据学历和工作经验确定基本工资" in texts_  # ① before ②, though it says 工作经验

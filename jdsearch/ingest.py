@@ -200,7 +200,10 @@ class Parser:
     ) -> tuple[Document, list[Clause]]:
         doc_source = source if raw.row is None else f"{source}#{raw.row}"
         doc_id = _hash_id(key, raw.row if raw.row is not None else "")
-        seg = self.segmenter.segment(raw.text, title=raw.metadata.get("title", ""))
+        # a whole file (not a table row) whose reader gave no title may open with its job title
+        seg = self.segmenter.segment(
+            raw.text, title=raw.metadata.get("title", ""), detect_title=raw.row is None
+        )
         seen: Counter[str] = Counter()
         clauses = []
         for i, rc in enumerate(seg.clauses):
@@ -225,6 +228,8 @@ class Parser:
                 )
             )
         metadata = dict(raw.metadata)
+        if seg.title:
+            metadata["title"] = seg.title
         metadata.update(
             {k: v for k, v in posting_fields(raw.metadata).items() if k not in metadata}
         )

@@ -293,8 +293,8 @@ UNRELATED = [
     (("000", 41), ("001", 58)),
     (("000", 55), ("001", 58)),
     (("000", 112), ("001", 58)),
-    (("000", 56), ("002", 60)),  # suggest a product promotion plan / 编制大区内推广用品需求计划
-    (("000", 50), ("002", 66)),  # establish customer files / 建立大区内推广信息档案
+    (("000", 56), ("002", 61)),  # suggest a product promotion plan / 编制大区内推广用品需求计划
+    (("000", 50), ("002", 67)),  # establish customer files / 建立大区内推广信息档案
 ]
 
 

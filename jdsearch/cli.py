@@ -10,11 +10,13 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -23,6 +25,7 @@ from jdsearch.corpus import Corpus
 from jdsearch.dupes import CROSS_LINGUAL_THRESHOLD
 from jdsearch.ingest import ProgressFn
 from jdsearch.normalize import LANGS
+from jdsearch.readers import DEFAULT_BUDGET
 from jdsearch.segment import KINDS
 from jdsearch.serialize import clause_json, group_json, hit_json, member_json, theme_json
 from jdsearch.store import JdsearchError
@@ -66,7 +69,9 @@ def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
         task = bar.add_task("ingesting", total=None)
 
         def update(done: int, total: int, source: str) -> None:
-            bar.update(task, completed=done, total=total, description=Path(source).name[:40])
+            bar.update(
+                task, completed=done, total=total, description=escape(Path(source).name[:40])
+            )
 
         yield update
 
@@ -120,12 +125,42 @@ def main() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="File of extra boilerplate regular expressions (one per line) to strip.",
 )
+@click.option(
+    "--max-file-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_BUDGET.max_file_mb,
+    show_default=True,
+    help="Skip files bigger than this.",
+)
+@click.option(
+    "--max-doc-chars",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BUDGET.max_doc_chars,
+    show_default=True,
+    help="Skip a posting (a file, or a table row) with more characters of text.",
+)
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_BUDGET.max_seconds,
+    show_default=True,
+    help="Skip a file whose reading takes longer.",
+)
+@click.option(
+    "--follow-links",
+    is_flag=True,
+    help="Follow symbolic links that lead out of a folder (by default they are skipped).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def ingest(
     paths: tuple[str, ...],
     index_dir: Path,
     text_column: str | None,
     boilerplate_file: Path | None,
+    max_file_mb: float,
+    max_doc_chars: int,
+    max_seconds: float,
+    follow_links: bool,
     as_json: bool,
 ) -> None:
     """Read JD files (txt, md, html, docx, pdf, csv, tsv, jsonl; folders recursively) into
@@ -136,11 +171,23 @@ def ingest(
     """
     extra = _read_patterns(boilerplate_file) if boilerplate_file else []
     with _progress(not as_json) as progress:
-        report = Corpus(index_dir).ingest(
-            paths, text_column=text_column, boilerplate=extra, progress=progress
+        budget = replace(
+            DEFAULT_BUDGET,
+            max_file_mb=max_file_mb,
+            max_doc_chars=max_doc_chars,
+            max_seconds=max_seconds,
         )
-    for source, reason in report.skipped:
-        err.print(f"[yellow]warning:[/] skipped {source}: {reason}", markup=True, soft_wrap=True)
+        report = Corpus(index_dir).ingest(
+            paths,
+            text_column=text_column,
+            boilerplate=extra,
+            progress=progress,
+            budget=budget,
+            follow_links=follow_links,
+        )
+    for source, reason in report.skipped:  # names are data, not Rich markup
+        warning = f"[yellow]warning:[/] skipped {escape(source)}: {escape(reason)}"
+        err.print(warning, markup=True, soft_wrap=True)
     if as_json:
         _emit_json(report.to_json())
         return

@@ -20,6 +20,7 @@ from jdsearch.dupes import (
 )
 from jdsearch.ingest import IngestReport, Parser, ProgressFn, ingest
 from jdsearch.normalize import LANGS
+from jdsearch.readers import ReadBudget
 from jdsearch.search import SearchEngine, SearchResult
 from jdsearch.segment import KINDS
 from jdsearch.store import Clause, ClauseStore, Document, JdsearchError, default_index_dir
@@ -51,15 +52,25 @@ class Corpus:
         text_column: str | None = None,
         boilerplate: Iterable[str] = (),
         progress: ProgressFn | None = None,
+        budget: ReadBudget | None = None,
+        follow_links: bool = False,
     ) -> IngestReport:
         """Parse files/folders into typed clauses and update the search index incrementally.
 
-        Unchanged files are not re-parsed; changed files replace their clauses.
+        Unchanged files are not re-parsed; changed files replace their clauses. ``budget``
+        bounds what one file may cost (see ``ReadBudget``); links are followed out of a
+        folder only with ``follow_links``.
         """
         store = self._store(create=True)
         try:
-            parser = Parser(text_column=text_column, boilerplate=boilerplate)
-            report = ingest(store, [str(p) for p in paths], parser=parser, progress=progress)
+            parser = Parser(text_column=text_column, boilerplate=boilerplate, budget=budget)
+            report = ingest(
+                store,
+                [str(p) for p in paths],
+                parser=parser,
+                progress=progress,
+                follow_links=follow_links,
+            )
             if report.removed_docs or report.added_docs:
                 _refresh_groups(store, report.added_docs)
             search_index.update(store, report.removed_docs, report.added_docs)

@@ -10,16 +10,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
 from pathlib import Path
 
 from jdsearch.normalize import HANS, default_normalizer, detect_lang
-from jdsearch.readers import SUPPORTED_SUFFIXES, RawDocument, UnreadableFile, read_documents
+from jdsearch.readers import (
+    SUPPORTED_SUFFIXES,
+    RawDocument,
+    ReadBudget,
+    UnreadableFile,
+    open_regular,
+    read_file,
+)
 from jdsearch.segment import Segmenter, load_boilerplate
 from jdsearch.store import Clause, ClauseStore, Document, JdsearchError
+from jdsearch.walk import IGNORE_FILE, iter_files
+
+__all__ = ["IGNORE_FILE", "IngestReport", "ParsedFile", "Parser", "ingest", "iter_files"]
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -29,6 +37,7 @@ class ParsedFile:
     documents: list[Document]
     clauses: list[Clause]
     encoding: str | None
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (source#row, reason)
 
 
 @dataclass
@@ -64,20 +73,39 @@ def _hash_id(*parts: object, length: int = 16) -> str:
 class Parser:
     """Turns one file into documents and clauses (no storage): the unit the benchmark times."""
 
-    def __init__(self, *, text_column: str | None = None, boilerplate: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        text_column: str | None = None,
+        boilerplate: Iterable[str] = (),
+        budget: ReadBudget | None = None,
+    ) -> None:
         self.text_column = text_column
+        self.budget = budget
         self.segmenter = Segmenter(load_boilerplate(boilerplate), default_normalizer())
         self.normalizer = default_normalizer()
 
     def parse_file(self, path: Path, source: str, key: str) -> ParsedFile:
-        raws = read_documents(path, text_column=self.text_column)
+        """Read and segment one file. A table row that fails is a named skip (``source#row``);
+        a document file that fails raises UnreadableFile with a one-line reason."""
+        result = read_file(path, text_column=self.text_column, budget=self.budget)
+        skipped = [(f"{source}#{row}", reason) for row, reason in result.skipped]
         documents: list[Document] = []
         clauses: list[Clause] = []
-        for raw in raws:
-            doc, doc_clauses = self.parse_document(raw, source, key)
+        for raw in result.documents:
+            try:
+                doc, doc_clauses = self.parse_document(raw, source, key)
+            except Exception as exc:  # one posting's failure must not cost the others
+                if raw.row is None:
+                    raise UnreadableFile(_failure("cannot segment", exc)) from None
+                skipped.append((f"{source}#{raw.row}", _failure("cannot segment", exc)))
+                continue
             documents.append(doc)
             clauses.extend(doc_clauses)
-        return ParsedFile(documents, clauses, raws[0].encoding if raws else None)
+        if not documents and result.documents:
+            raise UnreadableFile(skipped[-1][1])
+        encoding = result.documents[0].encoding if result.documents else None
+        return ParsedFile(documents, clauses, encoding, skipped)
 
     def parse_document(
         self, raw: RawDocument, source: str, key: str
@@ -115,59 +143,21 @@ class Parser:
         return doc, clauses
 
 
-IGNORE_FILE = ".jdsearchignore"
-
-
-def _ignored_names(folder: Path) -> list[str]:
-    """fnmatch patterns from a folder's .jdsearchignore (e.g. README.md beside the JDs)."""
-    try:
-        lines = (folder / IGNORE_FILE).read_text("utf-8").splitlines()
-    except OSError:
-        return []
-    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-
-
-def iter_files(paths: Iterable[str]) -> Iterator[tuple[Path | None, str, str | None]]:
-    """(path, source as given, skip reason) for every file under ``paths``, sorted, recursive.
-
-    Hidden files and names listed in a folder's ``.jdsearchignore`` are passed over silently.
-    """
-    for given in paths:
-        p = Path(given)
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                ignored = _ignored_names(Path(root))
-                for name in sorted(files):
-                    if name.startswith(".") or any(fnmatch(name, pat) for pat in ignored):
-                        continue
-                    fp = Path(root) / name
-                    yield _regular(fp, str(fp))
-        elif p.exists():
-            yield _regular(p, given)
-        else:
-            yield None, given, "no such file or directory"
-
-
-def _regular(path: Path, source: str) -> tuple[Path | None, str, str | None]:
-    """Pipes, sockets and devices would block or never end: only regular files are read."""
-    try:
-        if stat.S_ISREG(path.stat().st_mode):
-            return path, source, None
-        return None, source, "not a regular file"
-    except OSError as exc:
-        return None, source, exc.strerror or "unreadable"
-
-
 def _stat(path: Path) -> tuple[int, int]:
     st = path.stat()
     return st.st_size, st.st_mtime_ns
 
 
+def _failure(what: str, exc: BaseException) -> str:
+    """A one-line reason for an unexpected error, naming its type (a bug to report)."""
+    lines = str(exc).strip().splitlines()
+    detail = f": {lines[0][:120]}" if lines else ""
+    return f"{what}: {type(exc).__name__}{detail}".encode("utf-8", "replace").decode("utf-8")
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -179,14 +169,21 @@ def ingest(
     *,
     parser: Parser | None = None,
     progress: ProgressFn | None = None,
+    follow_links: bool = False,
 ) -> IngestReport:
-    """Ingest ``paths`` (files or folders) into ``store``; bad files are skipped and named."""
+    """Ingest ``paths`` (files or folders) into ``store``; bad files are skipped and named.
+
+    Each file is isolated: whatever goes wrong reading, decoding or segmenting it becomes a
+    skip with its reason, and the run goes on. Links inside a folder are followed only to
+    targets inside it unless ``follow_links``.
+    """
     parser = parser or Parser()
     paths = list(paths)
     report = IngestReport()
-    entries = list(iter_files(paths))
-    if paths and not any(Path(p).exists() for p in paths):
-        raise JdsearchError(f"nothing to ingest: no such file or directory: {', '.join(paths)}")
+    entries = list(iter_files(paths, follow_links=follow_links))
+    if paths and not any(os.path.lexists(p) for p in paths):
+        shown = ", ".join(e.source for e in entries)
+        raise JdsearchError(f"nothing to ingest: no such file or directory: {shown}")
     seen: set[str] = set()
     with store.transaction():
         for n, (path, source, reason) in enumerate(entries, 1):
@@ -195,12 +192,12 @@ def ingest(
             if path is None:
                 report.skipped.append((source, reason or "unreadable"))
                 continue
-            key = str(path.resolve())
+            key = str(path)  # the walk resolved it: one key per real file
             seen.add(key)
             _ingest_one(store, parser, path, source, key, report)
         for given in paths:  # files that disappeared from an ingested folder
             p = Path(given)
-            if p.is_dir():
+            if _is_dir(p):
                 prefix = str(p.resolve()) + os.sep
                 for key in store.known_files(prefix):
                     if key not in seen:
@@ -210,6 +207,14 @@ def ingest(
             mark_pending(store, report.removed_docs, report.added_docs)
     report.totals = store.counts()
     return report
+
+
+def _is_dir(path: Path) -> bool:
+    """A folder (through links too); an undecodable or looping path is simply not one."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def mark_pending(store: ClauseStore, removed: Iterable[str], added: Iterable[str]) -> None:
@@ -250,8 +255,12 @@ def _ingest_one(
         report.skipped.append((source, str(exc)))
         return
     except OSError as exc:
-        report.skipped.append((source, exc.strerror or type(exc).__name__))
+        report.skipped.append((source, (exc.strerror or type(exc).__name__).lower()))
         return
+    except Exception as exc:  # per-file isolation: a reader bug must not abort the run
+        report.skipped.append((source, _failure("cannot read", exc)))
+        return
+    report.skipped.extend(parsed.skipped)
     report.removed_docs.update(
         store.put_file(
             key, source, (size, mtime, sha), parsed.encoding, parsed.documents, parsed.clauses

@@ -37,6 +37,7 @@ from jdsearch.readers import (
     UnreadableFile,
     decode_bytes,
     read_documents,
+    read_file,
 )
 from tests.conftest import corpus_file
 
@@ -180,7 +181,11 @@ def test_any_bytes_decode_strictly_or_raise_unreadable(data: bytes):
     try:
         text, encoding = decode_bytes(data)
     except UnreadableFile as exc:
-        assert str(exc) in {"empty file", "binary file", "cannot decode text"}
+        assert str(exc) in {
+            "empty file",
+            "binary file",
+            "cannot decode text: no encoding gives readable characters",
+        }
         return
     assert "\ufffd" not in text and "\r" not in text and text.strip()
     assert codecs.lookup(encoding)  # a real codec name, recorded on the document
@@ -381,7 +386,7 @@ def _zip_bytes(files: dict[str, str]) -> bytes:
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"this is not a zip file", "corrupt docx: File is not a zip file"),
+        (b"this is not a zip file", "corrupt docx: not a zip file"),
         (_zip_bytes({"hello.txt": "x"}), "corrupt docx: "),
         (_zip_bytes({"[Content_Types].xml": "<Types", "word/document.xml": "<w:document"}),
          "corrupt docx: "),
@@ -565,11 +570,10 @@ def test_text_column_is_configurable(tmp_path: Path, suffix: str, asked: str):
         ("jds.tsv", "id\ttitle\n1\ta\n", None, "no text column (use --text-column)"),
         ("jds.csv", "id,title,description\n", None, "no rows with text in column 'description'"),
         ("jds.csv", "id,description\n1,\n2,  \n", None, "no rows with text in column 'description'"),
-        ("jds.jsonl", '{"text": "负责"}\n{bad json}\n', None,
-         "invalid JSON on line 2: Expecting property name enclosed in double quotes"),
-        ("jds.jsonl", '{"text": "负责"}\n\n["not", "an object"]\n', None,
-         "line 3 is not a JSON object"),
         ("jds.jsonl", '{"text": "负责", "id": 1', None, "invalid JSON on line 1: Expecting ',' delimiter"),
+        ("jds.jsonl", '{bad json}\n["not", "an object"]\n', None,
+         "no readable rows (2 bad); row 0: invalid JSON on line 1: "
+         "Expecting property name enclosed in double quotes"),
     ],
 )  # fmt: skip
 def test_table_errors_are_one_line_reasons(
@@ -579,6 +583,16 @@ def test_table_errors_are_one_line_reasons(
     with pytest.raises(UnreadableFile) as exc:
         read_documents(path, text_column=text_column)
     assert one_line(exc) == reason
+
+
+def test_a_bad_row_skips_that_row_only(tmp_path: Path):
+    jsonl = '{"text": "负责回款"}\n{bad json}\n\n["not", "an object"]\n{"text": "负责培训"}\n'
+    result = read_file(write(tmp_path / "a.jsonl", jsonl))
+    assert [(d.row, d.text) for d in result.documents] == [(0, "负责回款"), (4, "负责培训")]
+    assert result.skipped == [
+        (1, "invalid JSON on line 2: Expecting property name enclosed in double quotes"),
+        (3, "line 4 is not a JSON object"),
+    ]
 
 
 def test_blank_rows_and_rows_without_text_are_skipped_keeping_row_numbers(tmp_path: Path):

@@ -234,7 +234,9 @@ def test_cli_warnings_name_markup_paths_literally(tmp_path: Path):
     assert "Traceback" not in result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 3, result.stderr
-    assert f"warning: skipped {folder}/[red]unsupported[/].bin: unsupported extension .bin" in warnings
+    assert (
+        f"warning: skipped {folder}/[red]unsupported[/].bin: unsupported extension .bin" in warnings
+    )
     assert f"warning: skipped {folder}/[bold]x.txt: binary file" in warnings
     assert any("passwd.txt: link to outside the folder" in w for w in warnings)
 

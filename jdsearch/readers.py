@@ -451,7 +451,7 @@ def read_file(
         raise UnreadableFile("is a directory")
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFile(f"unsupported extension {suffix}" if suffix else "no file extension")
-    data = _read_bytes(path, budget.file_bytes())
+    data = _read_bytes(Path(os.path.realpath(path)), budget.file_bytes())
     if suffix in TABLE_SUFFIXES:
         result = _read_table(data, suffix, text_column, budget, clock)
     else:
@@ -513,10 +513,7 @@ def _finish(result: ReadResult, budget: ReadBudget) -> ReadResult:
     skipped = list(result.skipped)
     for doc in result.documents:
         if len(doc.text) > budget.max_doc_chars:
-            reason = (
-                f"text of {len(doc.text):,} characters is over the {budget.max_doc_chars:,} "
-                "limit for one posting (limit: --max-doc-chars)"
-            )
+            reason = _too_long(f"{len(doc.text):,}", budget.max_doc_chars)
             if doc.row is None:
                 raise UnreadableFile(reason)
             skipped.append((doc.row, reason))
@@ -530,6 +527,13 @@ def _finish(result: ReadResult, budget: ReadBudget) -> ReadResult:
             raise UnreadableFile(reason)
         raise UnreadableFile(f"no readable rows ({len(skipped)} bad); row {row}: {reason}")
     return ReadResult(kept, sorted(skipped))
+
+
+def _too_long(count: str, limit: int) -> str:
+    return (
+        f"text of {count} characters is over the {limit:,} limit for one posting"
+        " (limit: --max-doc-chars)"
+    )
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -945,15 +949,30 @@ def _read_docx(data: bytes, budget: ReadBudget, clock: _Clock) -> RawDocument:
     try:
         document = docx.Document(io.BytesIO(data))
         styles = _style_names(document)
-        lines = list(_docx_lines(document, styles, clock))
+        lines = _bounded(_docx_lines(document, styles, clock), budget.max_doc_chars)
     except UnreadableFile:
         raise
     except Exception as exc:  # untrusted zip/XML: parser failures come in many types
         raise UnreadableFile(f"corrupt docx: {_short(exc)}") from None
     text = "\n".join(lines)
+    if len(text) > budget.max_doc_chars:  # the rest was not read
+        raise UnreadableFile(_too_long(f"at least {len(text):,}", budget.max_doc_chars))
     if not text.strip():
         raise UnreadableFile("empty file")
     return RawDocument(text=text, encoding=None)
+
+
+def _bounded(lines: Iterable[str], limit: int) -> list[str]:
+    """Lines until their text passes ``limit`` characters: enough to be refused as too long
+    without reading the rest (the length check reports it)."""
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        kept.append(line)
+        size += len(line) + 1
+        if size > limit:
+            break
+    return kept
 
 
 _EOCD = struct.Struct("<4s4H2LH")  # zip end-of-central-directory record
@@ -1073,8 +1092,8 @@ def _read_pdf(data: bytes, budget: ReadBudget, clock: _Clock) -> RawDocument:
                 clock.check()
                 pages.append((page.extract_text() or "").strip("\r\n"))
                 size += len(pages[-1])
-                if size > budget.max_doc_chars:
-                    break  # reported by the length check with the full reason
+                if size > budget.max_doc_chars:  # the other pages are not read
+                    raise UnreadableFile(_too_long(f"at least {size:,}", budget.max_doc_chars))
     except UnreadableFile:
         raise
     except DependencyError as exc:  # AES encryption without the optional cryptography package

@@ -42,6 +42,8 @@ import hanzidentifier
 from bs4.dammit import EncodingDetector
 from lxml import etree
 
+from jdsearch.store import JdsearchError
+
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
     {".txt", ".md", ".html", ".htm", ".docx", ".pdf", ".csv", ".tsv", ".jsonl"}
 )
@@ -111,6 +113,13 @@ class ReadBudget:
     max_depth: int = 64  # JSON nesting of a table row
     max_seconds: float = 30.0  # reading and parsing one file's format
     max_zip_members: int = 10_000  # docx parts
+
+    def __post_init__(self) -> None:
+        for name, value in self.__dict__.items():
+            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+                raise JdsearchError(f"ReadBudget.{name} must be a positive number, not {value!r}")
+        if self.max_line_chars < 80:
+            raise JdsearchError("ReadBudget.max_line_chars must be at least 80")
 
     def file_bytes(self) -> int:
         return int(self.max_file_mb * MB)
@@ -610,7 +619,20 @@ def _as_item(text: str) -> str:
 
 # Never visible, or never the posting: dropped with everything inside.
 _INVISIBLE_TAGS = frozenset(
-    {"script", "style", "noscript", "template", "iframe", "svg", "head", "title", "object"}
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "svg",
+        "head",
+        "title",
+        "object",
+        "select",
+        "button",
+        "textarea",
+    }
 )
 # Page chrome by element name; dropped unless it holds nearly the whole page (ASP.NET pages
 # wrap everything in one <form>; some sites put the posting inside an <aside>).
@@ -775,6 +797,8 @@ def _decode_html(data: bytes) -> tuple[str, str]:
                 utf8 = _strict(data, "utf-8")
                 if utf8 is not None and _cjk_score(utf8) > _cjk_score(text):
                     text, encoding = utf8, "utf-8"
+                elif not encoding.startswith("utf"):
+                    _check_lines(text, encoding)
                 return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
     return decode_bytes(data)
 

@@ -19,7 +19,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import NamedTuple
 
-from jdsearch.readers import SUPPORTED_SUFFIXES
+from jdsearch.readers import SUPPORTED_SUFFIXES, UnreadableFile, open_regular
 
 IGNORE_FILE = ".jdsearchignore"
 
@@ -39,11 +39,19 @@ class Entry(NamedTuple):
 def printable(name: str) -> str:
     """A name safe to show and store: bytes that are not UTF-8 (surrogate escapes) and control
     characters (a newline in a file name) become backslash escapes; everything else is kept."""
-    raw = name.encode("utf-8", "surrogateescape")
-    text = raw.decode("utf-8", "backslashreplace")
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    try:
+        text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no OS name produced (an API caller's str)
+        text = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(_escape(c) if c in _CONTROL else c for c in text)
+
+
+# C0 and C1 controls and the Unicode line/paragraph separators: they break a warning line.
+_CONTROL = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]))
+
+
+def _escape(char: str) -> str:
+    return char.encode("unicode_escape").decode("ascii")
 
 
 def valid_name(name: str) -> bool:
@@ -126,10 +134,14 @@ def _file_entry(real: Path, st: os.stat_result, source: str) -> Entry:
 
 
 def _ignored_names(folder: Path) -> list[str]:
-    """fnmatch patterns from a folder's .jdsearchignore (e.g. README.md beside the JDs)."""
+    """fnmatch patterns from a folder's .jdsearchignore (e.g. README.md beside the JDs).
+
+    Opened like any untrusted file: a pipe or a link there must not hang or lead the walk out.
+    """
     try:
-        lines = (folder / IGNORE_FILE).read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        with open_regular(folder / IGNORE_FILE) as fh:
+            lines = fh.read(1 << 20).decode("utf-8").splitlines()
+    except (UnreadableFile, OSError, UnicodeDecodeError):
         return []
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
 

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -24,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jdsearch import Corpus, ReadBudget
+from jdsearch import Corpus, JdsearchError, ReadBudget
 from jdsearch.ingest import IngestReport
 from jdsearch.readers import (
     SUPPORTED_SUFFIXES,
@@ -32,7 +33,7 @@ from jdsearch.readers import (
     cut_long_lines,
     read_file,
 )
-from jdsearch.walk import iter_files
+from jdsearch.walk import iter_files, printable
 from tests.hostile import (
     EITHER,
     GOOD_DOCX,
@@ -273,6 +274,18 @@ def test_each_budget_names_its_limit(
     assert words in str(exc.value) and "\n" not in str(exc.value)
 
 
+def test_budget_values_are_checked():
+    for bad in ({"max_line_chars": 0}, {"max_seconds": -1}, {"max_file_mb": True}):
+        with pytest.raises(JdsearchError, match="ReadBudget"):
+            ReadBudget(**bad)  # type: ignore[arg-type]
+
+
+def test_names_are_shown_with_controls_escaped_only():
+    assert printable("new\nline\u3000职位.txt") == "new\\nline\u3000职位.txt"
+    assert printable(os.fsdecode(b"caf\xe9.txt")) == "caf\\xe9.txt"
+    assert printable("x\ud800.txt") == "x\\ud800.txt"
+
+
 @settings(max_examples=200, deadline=None, database=None)
 @given(st.text(alphabet="负责。，a .\n", max_size=400), st.integers(min_value=4, max_value=40))
 def test_cutting_long_lines_moves_no_character(text: str, limit: int):
@@ -319,6 +332,38 @@ def test_a_segmenter_failure_skips_that_row_only(tmp_path: Path, monkeypatch: py
     }
     texts = " ".join(c.text for c in Corpus(tmp_path / "idx").clauses())
     assert "MK70" in texts and "MK72" in texts and "MK73" in texts and "MK71" not in texts
+
+
+def test_a_reader_bug_skips_that_file_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import jdsearch.ingest
+
+    real = jdsearch.ingest.read_file
+
+    def buggy(path: Path, **kwargs: object):  # type: ignore[no-untyped-def]
+        if path.name == "b.txt":
+            raise KeyError("an unforeseen bug")
+        return real(path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jdsearch.ingest, "read_file", buggy)
+    folder = tmp_path / "jds"
+    folder.mkdir()
+    for n, name in enumerate(("a.txt", "b.txt", "c.txt")):
+        (folder / name).write_text(posting(80 + n), "utf-8")
+    report = Corpus(tmp_path / "idx").ingest([folder])
+    assert report.skipped == [(str(folder / "b.txt"), "cannot read: KeyError: 'an unforeseen bug'")]
+    assert report.added == 2
+
+
+def test_an_ignore_file_that_is_a_pipe_does_not_hang_the_walk(tmp_path: Path):
+    os.mkfifo(tmp_path / ".jdsearchignore")
+    (tmp_path / "a.txt").write_text(posting(83), "utf-8")
+    found: list[str | None] = []
+    walker = threading.Thread(
+        target=lambda: found.extend(e.reason for e in iter_files([str(tmp_path)])), daemon=True
+    )
+    walker.start()
+    walker.join(timeout=10)  # a blocking open() of the pipe would never return
+    assert not walker.is_alive() and found == [None]
 
 
 # --------------------------------------------------------------------------- fuzz

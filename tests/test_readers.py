@@ -144,6 +144,23 @@ def test_every_corpus_line_alone_is_decoded_exactly():
     assert wrong == []
 
 
+def test_one_mis_encoded_line_is_a_named_skip_not_mojibake():
+    """GBK text with one line pasted in as UTF-8: as a whole it still scores as Chinese, but
+    that line would be stored as mojibake (鍔犲叆…), so the file is refused and the line named."""
+    gbk = "岗位职责：\n1、负责客户档案管理，维护渠道关系。\n2、完成部门下达的销售目标。\n"
+    pasted = "3、负责门店的日常管理工作\n"  # its UTF-8 bytes are valid GB18030: 3銆佽礋璐ｉ棬搴…
+    data = gbk.encode("gbk") * 3 + pasted.encode("utf-8") + gbk.encode("gbk")
+    with pytest.raises(UnreadableFile) as exc:
+        decode_bytes(data)
+    assert one_line(exc) == "mixed or wrong encoding: line 10 does not read as gb18030"
+    assert decode_bytes(gbk.encode("gbk") * 4) == (gbk * 4, "gb18030")
+
+
+def test_utf8_cut_inside_its_last_character_is_read():
+    data = "负责客户档案管理".encode()
+    assert decode_bytes(data[:-1]) == ("负责客户档案管", "utf-8")
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030", "big5", "utf-16"])
 def test_line_endings_become_newlines(encoding: str):
     crlf = (
@@ -326,6 +343,34 @@ def test_html_without_text_is_unreadable(tmp_path: Path, page: bytes, reason: st
     with pytest.raises(UnreadableFile) as exc:
         read_documents(write(tmp_path / "jd.html", page))
     assert one_line(exc) == reason
+
+
+ASPNET_PAGE = """<html><body><form id="form1" method="post" action="./job.aspx">
+<div class="header">招聘网</div>
+<article><header><h1>数据分析师（上海·徐汇）</h1></header>
+<h3>岗位职责</h3><ul><li>负责销售数据的整理与分析</li><li>搭建业务数据看板</li></ul></article>
+<div class="recommend-list"><a>销售代表</a><a>客户经理</a></div>
+<div class="footer">沪ICP备12345号</div>
+</form></body></html>"""
+
+
+def test_html_chrome_is_dropped_but_never_the_whole_page(tmp_path: Path):
+    """ASP.NET wraps the whole page in one <form>: dropping forms would drop the posting. A
+    <header> inside the posting's <article> is its title, not the site's header."""
+    doc = read_one(write(tmp_path / "jd.html", ASPNET_PAGE))
+    assert doc.text.split("\n") == [
+        "招聘网",  # class="header" is not a chrome name: a site title is kept (cheap)
+        "数据分析师（上海·徐汇）",
+        "岗位职责",
+        f"{BULLET}负责销售数据的整理与分析",
+        f"{BULLET}搭建业务数据看板",
+    ]
+
+
+def test_html_nested_deeper_than_libxml2_allows_keeps_all_text(tmp_path: Path):
+    """A tree parser stops at depth 256 (lxml) and silently drops the rest; streaming does not."""
+    page = "<div>" * 3000 + "<p>负责回款</p>" + "</div>" * 3000 + "<p>完成销售目标</p>"
+    assert read_one(write(tmp_path / "jd.html", page)).text == "负责回款\n完成销售目标"
 
 
 # --------------------------------------------------------------------------- docx

@@ -8,10 +8,12 @@ branch left main) and once with this working tree. Each process first ingests on
 (jieba, OpenCC and the index loaded), takes that RSS as its baseline, resets the peak (Linux
 ``clear_refs``) and then reports wall seconds and peak RSS above the baseline. A run over the
 time cap is killed and recorded as such. Then the whole folder is ingested at once (after
-only), and decoding is checked on held-out zhaopin postings (``--mojibake``).
+only), honest one-line texts and a big table are timed, and decoding is checked on held-out
+zhaopin postings (sections, ``--sections``).
 
-    .venv/bin/python bench/hostile.py                 # both, big, cap 120 s -> results/hostile.json
-    .venv/bin/python bench/hostile.py --only after --scale small
+    .venv/bin/python bench/hostile.py --cap 240        # before and after -> results/hostile.json
+    .venv/bin/python bench/hostile.py --only after --merge --sections files,folder
+    .venv/bin/python bench/hostile.py --sections table --merge    # zhaopin x1, x2: parse only
 """
 
 from __future__ import annotations
@@ -39,62 +41,113 @@ sys.path.insert(0, str(ROOT))
 CONTENT_SUFFIXES = (".txt", ".md", ".html", ".docx", ".pdf", ".csv", ".tsv", ".jsonl")
 
 
+SECTIONS = ("files", "folder", "lines", "table", "mojibake")
+
+
 def main() -> None:
     args = _args()
     if args.child:
-        _child(Path(args.child), Path(args.code), json.loads(args.budget or "{}"))
+        _child(Path(args.child), Path(args.code), json.loads(args.budget or "{}"), args.parse_only)
         return
     if args.mojibake_child:
         print(json.dumps(_mojibake(Path(args.code))))
         return
-    from jdsearch.walk import printable
-    from tests.hostile import BIG, SMALL, build_folder
+    from tests.hostile import BIG, SMALL
 
     scale = BIG if args.scale == "big" else SMALL
+    codes = {"after": ROOT}
+    if args.only != "after":
+        codes["before"] = _checkout(args.before)
+    if args.only == "before":
+        codes.pop("after")
+    results: dict[str, Any] = _load() if args.merge else {}
+    results.update(_meta(args, scale))
+    sections = args.sections.split(",")
+    if "files" in sections or "folder" in sections:
+        _hostile_files(results, args, scale, codes, sections)
+    if "lines" in sections:
+        _lines(results, args, codes)
+    if "table" in sections:
+        _table(results, args, codes)
+    if "mojibake" in sections:
+        found = results.setdefault("mojibake", {})
+        for label, code in codes.items():
+            command = [sys.executable, __file__, "--mojibake-child", "--code", str(code)]
+            found[label] = _run_json(command)
+        print(json.dumps(results["mojibake"], indent=1), flush=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    print("wrote", RESULTS.relative_to(ROOT))
+
+
+def _hostile_files(
+    results: dict[str, Any],
+    args: argparse.Namespace,
+    scale: Any,
+    codes: dict[str, Path],
+    sections: list[str],
+) -> None:
+    """Each content file of the hostile folder alone, then (after) the whole folder at once."""
+    from jdsearch.walk import printable
+    from tests.hostile import build_folder
+
     folder = OUT / f"hostile-{args.scale}"
     if not (folder / ".built").exists():
         _fresh(folder)
         started = time.monotonic()
         build_folder(folder, scale)
         (folder / ".built").write_text(f"{time.monotonic() - started:.1f} s\n")
-    codes = {"after": ROOT}
-    if args.only != "after":
-        codes["before"] = _checkout(args.before)
-    if args.only == "before":
-        codes.pop("after")
     files = sorted(
         p
         for p in folder.iterdir()
         if p.is_file() and not p.is_symlink() and p.suffix in CONTENT_SUFFIXES
     )
-    results: dict[str, Any] = _load() if args.merge else {}
-    results.update(_meta(args, scale))
     per_file = results.setdefault("files", {})
-    for path in files:
-        row = per_file.setdefault(printable(path.name), {"bytes": path.stat().st_size})
+    for path in files if "files" in sections else []:
+        row = per_file.setdefault(printable(path.name), {})
+        row["bytes"] = path.stat().st_size
         for label, code in codes.items():
             row[label] = _run_child(path, code, args.cap)
             print(printable(path.name), label, row[label], flush=True)
-    if "after" in codes:
+    if "after" in codes and "folder" in sections:
         results["whole_folder_after"] = _run_child(folder, ROOT, args.cap * 10)
         print("whole folder", results["whole_folder_after"], flush=True)
+
+
+def _lines(results: dict[str, Any], args: argparse.Namespace, codes: dict[str, Path]) -> None:
+    """Honest one-line transcripts of growing length (after: with the posting limit raised)."""
     lines = results.setdefault("honest_single_line_txt", {})
     for chars in LINE_CHARS:
         path = _line_file(chars)
-        row = lines.setdefault(str(chars), {"bytes": path.stat().st_size})
+        row = lines.setdefault(str(chars), {})
+        row["bytes"] = path.stat().st_size
         for label, code in codes.items():
             raised = {"max_doc_chars": 2 * chars} if label == "after" else None
             row[label] = _run_child(path, code, args.cap, raised)
             print(path.name, label, row[label], flush=True)
-    if args.mojibake:
-        results["mojibake"] = {
-            label: _run_json([sys.executable, __file__, "--mojibake-child", "--code", str(code)])
-            for label, code in codes.items()
-        }
-        print(json.dumps(results["mojibake"], indent=1), flush=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", "utf-8")
-    print("wrote", RESULTS.relative_to(ROOT))
+
+
+def _table(results: dict[str, Any], args: argparse.Namespace, codes: dict[str, Path]) -> None:
+    """An honest big table (zhaopin's 20,000 postings, and twice that): parse time and peak
+    memory of ``Parser.parse_file``, the unit the ingest runs per file."""
+    source = _zhaopin()
+    if source is None:
+        results["honest_table"] = {"skipped": "zhaopin data not found"}
+        return
+    tables = results.setdefault("honest_table", {})
+    for copies in (1, 2):
+        path = OUT / f"zhaopin-x{copies}.jsonl"
+        if not path.exists():
+            with gzip.open(source, "rb") as fh:
+                data = fh.read()
+            path.write_bytes(data * copies)
+        row = tables.setdefault(f"zhaopin x{copies}", {})
+        row["bytes"] = path.stat().st_size
+        for label, code in codes.items():
+            if label == "before" and copies > 1:
+                continue
+            row[label] = _run_child(path, code, args.cap * 10, parse_only=True)
+            print(path.name, label, row[label], flush=True)
 
 
 def _args() -> argparse.Namespace:
@@ -104,7 +157,10 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--only", choices=("both", "before", "after"), default="both")
     parser.add_argument("--cap", type=float, default=120.0, help="seconds before a run is killed")
     parser.add_argument("--merge", action="store_true", help="update the existing result file")
-    parser.add_argument("--mojibake", action="store_true", help="also check decoding on zhaopin")
+    parser.add_argument(
+        "--sections", default="files,folder,lines,mojibake", help=f"comma list of {SECTIONS}"
+    )
+    parser.add_argument("--parse-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--mojibake-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--code", help=argparse.SUPPRESS)
@@ -169,20 +225,50 @@ LINE_CHARS = (250_000, 500_000, 1_000_000)
 
 
 def _line_file(chars: int) -> Path:
+    """Real postings joined into one line (no repeats: the index caches equal clauses), or
+    numbered synthetic sentences when the zhaopin data is absent."""
     path = OUT / f"line-{chars}.txt"
-    if not path.exists():
-        unit = "负责客户档案管理，维护渠道关系，完成区域销售目标。"
-        path.write_text((unit * (chars // len(unit) + 1))[:chars], "utf-8")
+    if path.exists():
+        return path
+    source = _zhaopin()
+    if source is not None:
+        with gzip.open(source, "rt", encoding="utf-8") as fh:
+            parts = (" ".join(json.loads(line)["description"].split()) for line in fh)
+            text = ""
+            for part in parts:
+                text += part + " "
+                if len(text) >= chars:
+                    break
+    else:
+        text = "".join(f"负责第{n}区域的客户档案管理，完成销售目标。" for n in range(chars // 10))
+    OUT.mkdir(parents=True, exist_ok=True)
+    path.write_text(text[:chars], "utf-8")
     return path
 
 
+def _zhaopin() -> Path | None:
+    """The zhaopin postings ($JDSEARCH_DATA, ../shared/data or /work/shared/data), if present."""
+    roots = [os.environ.get("JDSEARCH_DATA"), ROOT.parent / "shared" / "data", "/work/shared/data"]
+    found = [Path(r) / "zhaopin" / "zhaopin_2018_dev_20k.jsonl.gz" for r in roots if r]
+    return next((p for p in found if p.exists()), None)
+
+
 def _run_child(
-    path: Path, code: Path, cap: float, budget: dict[str, int] | None = None
+    path: Path,
+    code: Path,
+    cap: float,
+    budget: dict[str, int] | None = None,
+    parse_only: bool = False,
 ) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", str(path), "--code", str(code)]
     if budget:
         command += ["--budget", json.dumps(budget)]
-    return _run_json(["nice", "-n", "10", *command], cap)
+    if parse_only:
+        command.append("--parse-only")
+    result = _run_json(["nice", "-n", "10", *command], cap)
+    result["rev"] = _git("rev-parse", "--short", "HEAD") if code == ROOT else code.name[5:]
+    result["load_average"] = round(os.getloadavg()[0], 1)
+    return result
 
 
 def _run_json(command: list[str], cap: float | None = None) -> dict[str, Any]:
@@ -200,6 +286,10 @@ def _run_json(command: list[str], cap: float | None = None) -> dict[str, Any]:
 # --------------------------------------------------------------------------- in the child
 
 
+class _Done(Exception):
+    """Parse-only run finished (no ingest report to read)."""
+
+
 def _status(field: str) -> int:
     """A VmRSS/VmHWM line of /proc/self/status, in MiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -208,8 +298,10 @@ def _status(field: str) -> int:
     return 0
 
 
-def _child(path: Path, code: Path, budget: dict[str, int]) -> None:
-    """Ingest ``path`` with the jdsearch found in ``code``; print one JSON line."""
+def _child(path: Path, code: Path, budget: dict[str, int], parse_only: bool) -> None:
+    """Ingest ``path`` with the jdsearch found in ``code``; print one JSON line.
+
+    ``parse_only``: only ``Parser.parse_file`` (read + segment), as a worker would."""
     sys.path.insert(0, str(code))
     from jdsearch import Corpus
 
@@ -229,7 +321,16 @@ def _child(path: Path, code: Path, budget: dict[str, int]) -> None:
     started = time.monotonic()
     result: dict[str, Any] = {"code": str(code.name), **({"budget": budget} if budget else {})}
     try:
+        if parse_only:
+            from jdsearch.ingest import Parser
+
+            parsed = Parser().parse_file(path, str(path), str(path))
+            result["documents"] = len(parsed.documents)
+            result["clauses"] = len(parsed.clauses)
+            raise _Done
         report = Corpus(scratch / "idx").ingest([path], **options)
+    except _Done:
+        result["outcome"] = "parsed"
     except BaseException as exc:  # the "before" code may crash: that is a result
         result |= {"outcome": "raised", "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     else:
@@ -259,9 +360,7 @@ def _mojibake(code: Path) -> dict[str, Any]:
 
     from jdsearch.readers import UnreadableFile, decode_bytes
 
-    roots = [os.environ.get("JDSEARCH_DATA"), ROOT.parent / "shared" / "data", "/work/shared/data"]
-    found = [Path(r) / "zhaopin" / "zhaopin_2018_dev_20k.jsonl.gz" for r in roots if r]
-    path = next((p for p in found if p.exists()), None)
+    path = _zhaopin()
     if path is None:
         return {"skipped": "zhaopin data not found"}
     with gzip.open(path, "rt", encoding="utf-8") as fh:

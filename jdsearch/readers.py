@@ -150,7 +150,8 @@ class _Clock:
 
 
 def _mb(n: int) -> str:
-    return f"{n / MB:.1f} MB"
+    """A size for a reason: MB, or KB below a tenth of one (never "0.0 MB")."""
+    return f"{n / MB:.1f} MB" if n >= MB // 10 else f"{n / 1024:.1f} KB"
 
 
 # --------------------------------------------------------------------------- text decoding

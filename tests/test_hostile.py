@@ -256,7 +256,7 @@ def test_time_budget_skips_the_slow_file_with_its_reason(tmp_path: Path):
 @pytest.mark.parametrize(
     ("field", "value", "name", "words"),
     [
-        ("max_file_mb", 0.001, "big.txt", "over the 0.0 MB limit"),
+        ("max_file_mb", 0.005, "big.txt", "file is 7.2 KB, over the 5.1 KB limit"),
         ("max_doc_chars", 100, "big.txt", "over the 100 limit for one posting"),
         ("max_unzip_mb", 0.001, "good.docx", "docx unzips to"),
         ("max_zip_members", 3, "good.docx", "zip members, over the 3 limit"),
@@ -292,6 +292,14 @@ def test_cutting_long_lines_moves_no_character(text: str, limit: int):
     cut = cut_long_lines(text, limit)
     assert cut.replace("\n", "") == text.replace("\n", "")
     assert max(map(len, cut.split("\n"))) <= limit
+
+
+def test_a_long_line_is_read_as_lines_of_bounded_length(tmp_path: Path):
+    line = "负责客户档案管理，维护渠道关系。" * 2_000  # 32,000 characters, one line
+    (tmp_path / "one.txt").write_text(line, "utf-8")
+    (doc,) = read_file(tmp_path / "one.txt").documents
+    assert doc.text.replace("\n", "") == line
+    assert max(map(len, doc.text.split("\n"))) <= ReadBudget().max_line_chars
 
 
 def test_cutting_a_huge_line_is_linear():

@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import os
+import random
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -154,6 +155,16 @@ def test_one_mis_encoded_line_is_a_named_skip_not_mojibake():
         decode_bytes(data)
     assert one_line(exc) == "mixed or wrong encoding: line 10 does not read as gb18030"
     assert decode_bytes(gbk.encode("gbk") * 4) == (gbk * 4, "gb18030")
+
+
+def test_random_bytes_are_not_stored_as_text():
+    """Without NULs, random bytes strict-decode as BOM-less UTF-16 or some code page: a page of
+    rare characters that must be refused, not stored (what charset-normalizer then proposes)."""
+    rng = random.Random(7)
+    for _ in range(100):
+        data = bytes(rng.randrange(1, 256) for _ in range(rng.randrange(60, 300)))
+        with pytest.raises(UnreadableFile):
+            decode_bytes(data)
 
 
 def test_utf8_cut_inside_its_last_character_is_read():

@@ -10,8 +10,11 @@ a failure inside segmentation, and a bounded fuzz over file bytes for every read
 
 from __future__ import annotations
 
+import gzip
+import html
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -159,6 +162,42 @@ def test_chrome_of_a_page_is_dropped_posting_kept(run: Run):
 def test_lone_surrogates_and_control_characters_are_storable(run: Run):
     assert run.landed("负责\ufffd回款")  # "\ud800" in JSON: replaced, the rest kept
     assert run.landed("MK36")  # NUL and ESC inside a JSON string
+
+
+JOB_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>
+<body><div class="top-nav"><a href="/">首页</a><a>职位搜索</a> CHROME1</div>
+<div class="breadcrumb">首页 &gt; {city}招聘 &gt; {title} CHROME2</div>
+<div class="main"><div class="job-detail"><h1>{title}</h1>
+<div class="job-share">分享到：微信 微博 CHROME3</div><div class="job-desc">{body}</div>
+<div class="company-info"><h3>公司介绍</h3><p>一家{industry}企业 CHROME4</p></div></div>
+<div class="sidebar"><h3>相似职位推荐</h3><ul class="similar-jobs"><li>销售经理 CHROME5</li></ul>
+</div></div><div id="footer">© 2018 招聘网 版权所有 CHROME6</div></body></html>"""
+
+
+def _zhaopin() -> Path:
+    roots = [os.environ.get("JDSEARCH_DATA"), Path(__file__).resolve().parents[1].parent / "shared"
+             / "data", "/work/shared/data"]  # fmt: skip
+    for root in filter(None, roots):
+        path = Path(root) / "zhaopin" / "zhaopin_2018_dev_20k.jsonl.gz"
+        if path.exists():
+            return path
+    pytest.skip("zhaopin postings not found (../shared/data or $JDSEARCH_DATA)")
+
+
+def test_real_postings_in_a_job_page_keep_every_character_and_lose_the_chrome(tmp_path: Path):
+    """50 random real postings placed in a typical job-site page: all of the posting (title
+    and description, every non-space character in order) and none of the page chrome."""
+    with gzip.open(_zhaopin(), "rt", encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh]
+    for n, row in enumerate(random.Random(11).sample(rows, 50)):
+        body = "".join(f"<p>{html.escape(line)}</p>" for line in row["description"].split("\n"))
+        page = JOB_PAGE.format(
+            title=html.escape(row["title"]), city=row["city"], industry=row["industry"], body=body
+        )
+        (tmp_path / f"{n}.html").write_text(page, "utf-8")
+        (doc,) = read_file(tmp_path / f"{n}.html").documents
+        assert "".join(doc.text.split()) == "".join((row["title"] + row["description"]).split())
+        assert not re.search(r"CHROME\d", doc.text)
 
 
 # --------------------------------------------------------------------------- links

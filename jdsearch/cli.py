@@ -227,11 +227,30 @@ def main() -> None:
     "pip install 'jdsearch[tantivy]').",
 )
 @click.option(
-    "--file-timeout",
-    type=click.FloatRange(1, 3600),
+    "--max-file-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=50.0,
+    show_default=True,
+    help="Skip files bigger than this.",
+)
+@click.option(
+    "--max-doc-chars",
+    type=click.IntRange(min=1),
+    default=500_000,
+    show_default=True,
+    help="Skip a posting (a file, or a table row) with more characters of text.",
+)
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(min=0, min_open=True),
     default=30.0,
     show_default=True,
-    help="Seconds one file may take to parse before it is skipped.",
+    help="Skip a file whose reading takes longer.",
+)
+@click.option(
+    "--follow-links",
+    is_flag=True,
+    help="Follow symbolic links that lead out of a folder (by default they are skipped).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def ingest(
@@ -241,7 +260,10 @@ def ingest(
     boilerplate_file: Path | None,
     variants_file: Path | None,
     engine: str | None,
-    file_timeout: float,
+    max_file_mb: float,
+    max_doc_chars: int,
+    max_seconds: float,
+    follow_links: bool,
     as_json: bool,
 ) -> None:
     """Read JD files (txt, md, html, docx, pdf, csv, tsv, jsonl; folders recursively) into
@@ -256,7 +278,7 @@ def ingest(
       jdsearch ingest corpus/
       jdsearch ingest corpus/ --engine tantivy --index index-fast
     """
-    from jdsearch.ingest import IngestOptions
+    from jdsearch.readers import ReadBudget
 
     extra = _read_patterns(boilerplate_file) if boilerplate_file else None
     variants = _read_variants(variants_file) if variants_file else None
@@ -268,7 +290,10 @@ def ingest(
             variants=variants,
             progress=progress,
             engine=engine,
-            options=IngestOptions(file_timeout=file_timeout),
+            budget=ReadBudget(
+                max_file_mb=max_file_mb, max_doc_chars=max_doc_chars, max_seconds=max_seconds
+            ),
+            follow_links=follow_links,
         )
     for source, reason in report.skipped:
         warn(f"skipped {source}: {reason}")

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # imported lazily at run time
     from jdsearch.analysis import Analyzer
     from jdsearch.dupes import Group
     from jdsearch.ingest import IngestOptions, IngestReport, ProgressFn
+    from jdsearch.readers import ReadBudget
     from jdsearch.search import SearchResult, Views
     from jdsearch.themes import Area, Theme
 
@@ -184,6 +185,8 @@ class Corpus:
         engine: str | None = None,
         options: IngestOptions | None = None,
         update_stages: bool = True,
+        budget: ReadBudget | None = None,
+        follow_links: bool = False,
     ) -> IngestReport:
         """Parse files/folders into typed clauses and bring every stage up to date.
 
@@ -195,6 +198,8 @@ class Corpus:
         ``boilerplate`` (extra regular expressions to strip) and ``variants`` (extra wording
         pairs, variant -> mainland, e.g. from a TSV) are recorded in the index and used by every
         later ingest and query until given again; changing them re-parses every file.
+        ``budget`` bounds what one file may cost (see ``ReadBudget``); links are followed out
+        of a folder only with ``follow_links``.
         """
         from jdsearch import index as search_index
         from jdsearch import stages
@@ -220,9 +225,15 @@ class Corpus:
                 text_column=text_column,
                 boilerplate=patterns,
                 normalizer=Normalizer(load_variants(extra)) if extra else None,
+                budget=budget,
             )
             report = ingest(
-                store, [str(p) for p in paths], parser=parser, progress=progress, options=options
+                store,
+                [str(p) for p in paths],
+                parser=parser,
+                progress=progress,
+                options=options,
+                follow_links=follow_links,
             )
             report.stages["search"] = search_index.sync(store, progress)
             if report.clauses_written:

@@ -15,24 +15,34 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
 from pathlib import Path
 
 from jdsearch.normalize import HANS, Normalizer, default_normalizer, detect_lang
-from jdsearch.readers import SUPPORTED_SUFFIXES, RawDocument, UnreadableFile, read_documents
+from jdsearch.readers import (
+    DEFAULT_BUDGET,
+    SUPPORTED_SUFFIXES,
+    RawDocument,
+    ReadBudget,
+    ReadResult,
+    UnreadableFile,
+    open_regular,
+    read_file,
+)
 from jdsearch.segment import Segmenter, load_boilerplate
 from jdsearch.store import Clause, ClauseStore, Document, JdsearchError
+from jdsearch.walk import IGNORE_FILE, iter_files
+
+__all__ = ["IGNORE_FILE", "IngestReport", "ParsedFile", "Parser", "ingest", "iter_files"]
 
 ProgressFn = Callable[[int, int, str], None]
 # Bump when segmentation or typing changes what a file parses to: every file is re-parsed
 # (so is every file when the packaged word tables or the user's wording table change).
 PARSER_VERSION = "2"
 _DATA_FILES = ("jd_variants.tsv", "boilerplate.txt", "stopwords_zh.txt", "jd_userdict.txt")
-FILE_TIMEOUT = 30.0  # seconds one file may take to parse
+FILE_GRACE = 10.0  # seconds past the reader's own deadline before a worker is stopped
 WORKER_MEMORY_MB = 1024  # address space a parsing worker may add on top of its start size
 
 # Column names of table rows (csv/tsv/jsonl) that carry the posting's fields.
@@ -97,7 +107,7 @@ class ParsedFile:
     clauses: list[Clause]
     encoding: str | None
     tokens: list[tuple[str, str, str, str]] = field(default_factory=list)
-    skipped_rows: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (source#row, reason)
 
 
 @dataclass
@@ -168,14 +178,27 @@ class Parser:
         text_column: str | None = None,
         boilerplate: Iterable[str] = (),
         normalizer: Normalizer | None = None,
+        budget: ReadBudget | None = None,
     ) -> None:
         self.text_column = text_column
+        self.budget = budget
         self.normalizer = normalizer or default_normalizer()
         self.boilerplate_patterns = list(boilerplate)
         self.segmenter = Segmenter(load_boilerplate(self.boilerplate_patterns), self.normalizer)
 
+    def read(self, path: Path) -> ReadResult:
+        """One file's documents within the read budget, and the table rows it had to skip."""
+        return read_file(path, text_column=self.text_column, budget=self.budget)
+
     def parse_file(self, path: Path, source: str, key: str) -> ParsedFile:
-        return self.parse_documents(read_documents(path, text_column=self.text_column), source, key)
+        """Read and segment one file. A table row that fails is a named skip (``source#row``);
+        a document file that fails raises UnreadableFile with a one-line reason."""
+        return self.parse_read(self.read(path), source, key)
+
+    def parse_read(self, result: ReadResult, source: str, key: str) -> ParsedFile:
+        parsed = self.parse_documents(result.documents, source, key)
+        parsed.skipped[:0] = [(f"{source}#{row}", reason) for row, reason in result.skipped]
+        return parsed
 
     def parse_documents(self, raws: list[RawDocument], source: str, key: str) -> ParsedFile:
         """Documents and clauses of a file's raw documents; a table row that cannot be
@@ -186,13 +209,15 @@ class Parser:
         for raw in raws:
             try:
                 doc, doc_clauses = self.parse_document(raw, source, key)
-            except (ValueError, RecursionError, MemoryError) as exc:
+            except Exception as exc:  # one posting's failure must not cost the others
                 if raw.row is None:
-                    raise UnreadableFile(f"cannot segment: {type(exc).__name__}") from None
-                skipped.append((f"{source}#{raw.row}", f"cannot segment: {type(exc).__name__}"))
+                    raise UnreadableFile(_failure("cannot segment", exc)) from None
+                skipped.append((f"{source}#{raw.row}", _failure("cannot segment", exc)))
                 continue
             documents.append(doc)
             clauses.extend(doc_clauses)
+        if not documents and skipped:
+            raise UnreadableFile(skipped[-1][1])
         return ParsedFile(documents, clauses, raws[0].encoding if raws else None, [], skipped)
 
     def parse_document(
@@ -247,26 +272,19 @@ class Parser:
 
 
 # --------------------------------------------------------------------------- finding files
-IGNORE_FILE = ".jdsearchignore"
-
-
 @dataclass(frozen=True)
 class Entry:
     """A file to ingest (``path`` None: a named skip), with its stable source and root."""
 
     path: Path | None
-    source: str
+    source: str  # stored: relative to the given folder's parent
     root: str
     reason: str | None = None
+    shown: str = ""  # in warnings: the path as the user wrote it
 
-
-def _ignored_names(folder: Path) -> list[str]:
-    """fnmatch patterns from a folder's .jdsearchignore (e.g. README.md beside the JDs)."""
-    try:
-        lines = (folder / IGNORE_FILE).read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
-    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    def named(self, source: str) -> str:
+        """A skip's name (``source`` or ``source#row``) as the user wrote the path."""
+        return (self.shown or self.source) + source[len(self.source) :]
 
 
 def stable_source(path: Path, root: Path) -> str:
@@ -280,38 +298,27 @@ def stable_source(path: Path, root: Path) -> str:
     return rel.as_posix()
 
 
-def iter_files(paths: Iterable[str]) -> Iterator[Entry]:
-    """Every file under ``paths`` (sorted, recursive) with its stable source and root.
-
-    Hidden files and names listed in a folder's ``.jdsearchignore`` are passed over silently.
-    """
+def entries_of(paths: Iterable[str], *, follow_links: bool = False) -> Iterator[Entry]:
+    """The walk's files and named skips (see ``jdsearch.walk``), each with a stable source:
+    the name relative to the given folder's parent, whatever folder jdsearch runs in."""
     for given in paths:
-        p = Path(given)
-        absolute = Path(os.path.abspath(p))
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                ignored = _ignored_names(Path(root))
-                for name in sorted(files):
-                    if name.startswith(".") or any(fnmatch(name, pat) for pat in ignored):
-                        continue
-                    fp = Path(os.path.abspath(Path(root) / name))
-                    yield _regular(fp, stable_source(fp, absolute), str(absolute))
-        elif p.exists():
-            yield _regular(absolute, stable_source(absolute, absolute.parent), str(absolute.parent))
-        else:
-            yield Entry(None, given, "", "no such file or directory")
+        absolute = Path(os.path.abspath(given))
+        is_folder = _is_dir(Path(given))
+        root = absolute if is_folder else absolute.parent
+        for walked in iter_files([given], follow_links=follow_links):
+            if walked.path is None:
+                yield Entry(None, walked.source, str(root), walked.reason, walked.source)
+                continue
+            source = stable_source(Path(os.path.abspath(walked.source)), root)
+            yield Entry(walked.path, source, str(root), walked.reason, walked.source)
 
 
-def _regular(path: Path, source: str, root: str) -> Entry:
-    """Pipes, sockets and devices would block or never end: only regular files are read."""
+def _is_dir(path: Path) -> bool:
+    """A folder (through links too); an undecodable or looping path is simply not one."""
     try:
-        if stat.S_ISREG(path.stat().st_mode):
-            return Entry(path, source, root)
-        return Entry(None, source, root, "not a regular file")
-    except OSError as exc:
-        return Entry(None, source, root, exc.strerror or "unreadable")
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _stat(path: Path) -> tuple[int, int]:
@@ -319,9 +326,16 @@ def _stat(path: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
+def _failure(what: str, exc: BaseException) -> str:
+    """A one-line reason for an unexpected error, naming its type (a bug to report)."""
+    lines = str(exc).strip().splitlines()
+    detail = f": {lines[0][:120]}" if lines else ""
+    return f"{what}: {type(exc).__name__}{detail}".encode("utf-8", "replace").decode("utf-8")
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -361,13 +375,13 @@ def _guard(
     except UnreadableFile as exc:
         return str(exc) or "unreadable"
     except OSError as exc:
-        return exc.strerror or type(exc).__name__
+        return (exc.strerror or type(exc).__name__).lower()
     except MemoryError:
         return "too large: parsing needed more memory than allowed"
     except RecursionError:
         return "too deeply nested"
-    except Exception as exc:  # a parser bug must not abort the ingest: name it and go on
-        return f"cannot parse ({type(exc).__name__}: {str(exc)[:80]})"
+    except Exception as exc:  # a reader or parser bug must not abort the ingest: name it, go on
+        return _failure("cannot read", exc)
 
 
 def _file_job(path: str, source: str, key: str) -> ParsedFile | str:
@@ -382,10 +396,10 @@ def _file_job(path: str, source: str, key: str) -> ParsedFile | str:
     return _guard(run)  # type: ignore[return-value]
 
 
-def _read_job(path: str) -> list[RawDocument] | str:
+def _read_job(path: str) -> ReadResult | str:
     """In a worker: read a table file into its rows (parsed afterwards in batches)."""
     parser: Parser = _WORKER["parser"]  # type: ignore[assignment]
-    return _guard(lambda: read_documents(Path(path), text_column=parser.text_column))  # type: ignore[return-value]
+    return _guard(lambda: parser.read(Path(path)))  # type: ignore[return-value]
 
 
 def _rows_job(raws: list[RawDocument], source: str, key: str) -> ParsedFile | str:
@@ -429,6 +443,8 @@ class _Runner:
     def __init__(self, parser: Parser, workers: int, options: IngestOptions) -> None:
         _WORKER["parser"] = parser
         self.options = options
+        read_seconds = (parser.budget or DEFAULT_BUDGET).max_seconds
+        self.timeout = options.file_timeout or read_seconds + FILE_GRACE
         self.pool = None
         if workers:
             import multiprocessing as mp
@@ -453,7 +469,7 @@ class _Runner:
     def _submit(self, fn: Callable[..., object], args: tuple[object, ...], nbytes: int) -> object:
         if self.pool is None:
             return fn(*args)  # a finished "future": the value itself
-        budget = time_budget(nbytes, self.options.file_timeout)
+        budget = time_budget(nbytes, self.timeout)
         return (self.pool.schedule(fn, args=args, timeout=budget), budget)
 
     @staticmethod
@@ -468,7 +484,7 @@ class _Runner:
         try:
             return fut.result()
         except FutureTimeout:
-            return f"took longer than {budget:.0f} s to parse (skipped; see --file-timeout)"
+            return f"took longer than {budget:.0f} s to parse (skipped; see --max-seconds)"
         except ProcessExpired as exc:
             return f"parsing crashed its worker (exit code {exc.exitcode}; out of memory?)"
         except MemoryError:
@@ -499,30 +515,32 @@ class _Runner:
             if nxt is not None:
                 submit(nxt)
             result = self._result(handle)
-            if job[0] == "table" and isinstance(result, list):
+            if job[0] == "table" and isinstance(result, ReadResult):
                 result = self._rows(job, result)
             yield result  # type: ignore[misc]
 
-    def _rows(self, job: Job, raws: list[RawDocument]) -> ParsedFile | str:
+    def _rows(self, job: Job, read: ReadResult) -> ParsedFile | str:
         """A table file's rows, parsed in batches spread over the workers, merged in order."""
         _, _, source, key, _ = job
+        raws = read.documents
         handles = []
         for i in range(0, len(raws), ROWS_PER_BATCH):
             batch = raws[i : i + ROWS_PER_BATCH]
             nbytes = sum(len(r.text) for r in batch) * 3
             handles.append((batch, self._submit(_rows_job, (batch, source, key), nbytes)))
         merged = ParsedFile([], [], raws[0].encoding if raws else None)
+        merged.skipped += [(f"{source}#{row}", reason) for row, reason in read.skipped]
         for batch, handle in handles:
             part = self._result(handle)
             if isinstance(part, str):  # a batch failed: its rows are named skips
-                merged.skipped_rows += [(f"{source}#{r.row}", part) for r in batch]
+                merged.skipped += [(f"{source}#{r.row}", part) for r in batch]
                 continue
             merged.documents += part.documents
             merged.clauses += part.clauses
             merged.tokens += part.tokens
-            merged.skipped_rows += part.skipped_rows
-        if not merged.documents and merged.skipped_rows:
-            return merged.skipped_rows[0][1]
+            merged.skipped += part.skipped
+        if not merged.documents and merged.skipped:
+            return merged.skipped[-1][1]
         return merged
 
 
@@ -530,7 +548,7 @@ class _Runner:
 @dataclass
 class IngestOptions:
     workers: int | None = None  # parsing processes (None: one per core, up to 2; 0: none)
-    file_timeout: float = FILE_TIMEOUT
+    file_timeout: float | None = None  # hard limit; None: the read budget's seconds + grace
     worker_memory_mb: int = WORKER_MEMORY_MB
 
 
@@ -541,31 +559,35 @@ def ingest(
     parser: Parser | None = None,
     progress: ProgressFn | None = None,
     options: IngestOptions | None = None,
+    follow_links: bool = False,
 ) -> IngestReport:
     """Ingest ``paths`` (files or folders) into ``store``; bad files are skipped and named.
 
-    The caller holds the index's write lock.
+    Each file is isolated: whatever goes wrong reading, decoding or segmenting it becomes a
+    skip with its reason, and the run goes on. Links inside a folder are followed only to
+    targets inside it unless ``follow_links``. The caller holds the index's write lock.
     """
     parser = parser or Parser()
     options = options or IngestOptions()
     paths = list(paths)
     report = IngestReport()
-    entries = list(iter_files(paths))
-    if paths and not any(Path(p).exists() for p in paths):
-        raise JdsearchError(f"nothing to ingest: no such file or directory: {', '.join(paths)}")
+    entries = list(entries_of(paths, follow_links=follow_links))
+    if paths and not any(os.path.lexists(p) for p in paths):
+        shown = ", ".join(e.source for e in entries)
+        raise JdsearchError(f"nothing to ingest: no such file or directory: {shown}")
     version = parser_version(parser)
     reparse = store.get_meta("parser_version") != version
     todo: list[tuple[Entry, tuple[int, int, str], bool]] = []
     seen: set[str] = set()
     for entry in entries:
         if entry.path is None:
-            report.skipped.append((entry.source, entry.reason or "unreadable"))
+            report.skipped.append((entry.shown, entry.reason or "unreadable"))
             continue
         key = str(entry.path)
         seen.add(key)
         if entry.path.suffix.lower() not in SUPPORTED_SUFFIXES:
             report.skipped.append(
-                (entry.source, f"unsupported extension {entry.path.suffix or '(none)'}")
+                (entry.shown, f"unsupported extension {entry.path.suffix or '(none)'}")
             )
             continue
         try:
@@ -575,8 +597,11 @@ def ingest(
                 report.unchanged += 1
                 continue
             sha = _sha256(entry.path)
+        except UnreadableFile as exc:
+            report.skipped.append((entry.shown, str(exc)))
+            continue
         except OSError as exc:
-            report.skipped.append((entry.source, exc.strerror or type(exc).__name__))
+            report.skipped.append((entry.shown, (exc.strerror or type(exc).__name__).lower()))
             continue
         if known and known[2] == sha and not reparse:
             todo.append((entry, (size, mtime, sha), False))  # touched, not changed
@@ -610,7 +635,7 @@ def ingest(
                     continue
                 parsed = next(results)
                 if isinstance(parsed, str):
-                    report.skipped.append((entry.source, parsed))
+                    report.skipped.append((entry.shown, parsed))
                     continue
                 _store_file(store, entry, st, parsed, report)
             _remove_missing(store, paths, seen, report)
@@ -638,7 +663,7 @@ def _store_file(
             key, entry.source, entry.root, st, parsed.encoding, parsed.documents, parsed.clauses
         )
     )
-    report.skipped.extend(parsed.skipped_rows)
+    report.skipped.extend((entry.named(name), reason) for name, reason in parsed.skipped)
     report.added_docs.update(d.doc_id for d in parsed.documents)
     report.bytes_parsed += st[0]
     report.clauses_written += len(parsed.clauses)

@@ -115,3 +115,17 @@ def test_light_modules_mirror_the_dupes_defaults():
 
     assert corpus.CROSS_LINGUAL_THRESHOLD == cli.CROSS_LINGUAL_THRESHOLD == dupes.CROSS_LINGUAL_THRESHOLD
     assert corpus.CROSS_LINGUAL_DEFAULT == dupes.CROSS_LINGUAL_DEFAULT
+
+
+def test_ingest_options_default_to_the_read_budget():
+    """The CLI's --max-file-mb/--max-doc-chars/--max-seconds defaults are ReadBudget's."""
+    from click.testing import CliRunner
+
+    from jdsearch import cli
+    from jdsearch.readers import DEFAULT_BUDGET
+
+    defaults = {p.name: p.default for p in cli.ingest.params}
+    assert defaults["max_file_mb"] == DEFAULT_BUDGET.max_file_mb
+    assert defaults["max_doc_chars"] == DEFAULT_BUDGET.max_doc_chars
+    assert defaults["max_seconds"] == DEFAULT_BUDGET.max_seconds
+    assert "--follow-links" in CliRunner().invoke(cli.main, ["ingest", "--help"]).output

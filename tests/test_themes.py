@@ -166,7 +166,9 @@ def test_model_is_deterministic_and_respects_k():
 def test_k_override(sample_index: Corpus):
     themes = sample_index.themes(k=5)
     assert Counter(t.kind for t in themes) == {"duty": 5, "requirement": 5}
-    assert sample_index.themes(k=5) == themes  # cached
+    serial = sample_index.store().stage("themes").serial
+    assert sample_index.themes(k=5) == themes
+    assert sample_index.store().stage("themes").serial == serial  # stored, not recomputed
     sample_index.themes()  # back to automatic k for the other tests
 
 

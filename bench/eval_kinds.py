@@ -35,6 +35,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kinds_data as kd
 
@@ -282,6 +284,25 @@ def speed(model, items: list[kd.Item]) -> dict[str, object]:  # type: ignore[no-
     }
 
 
+def model_file(path: Path | None) -> dict[str, object]:
+    """Size on disk and load time (best of five cold reads of the file, wall clock)."""
+    from importlib import resources
+
+    from jdsearch.kinds import MODEL_FILE, KindModel
+
+    if path is None:
+        with resources.as_file(resources.files("jdsearch.data").joinpath(MODEL_FILE)) as p:
+            return model_file(Path(p))
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        KindModel.from_file(path)
+        best = min(best, time.perf_counter() - t0)
+    with np.load(path, allow_pickle=False) as z:
+        used = int(z["buckets"].shape[0])
+    return {"bytes": path.stat().st_size, "buckets_used": used, "load_seconds": round(best, 4)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("command", nargs="?", default="eval", choices=["eval", "sample", "import"])
@@ -312,6 +333,7 @@ def main() -> None:
         "hand_fragments_dev": hand_eval(model, items, "frag-dev", args.legacy),
         "hand_fragments_test": hand_eval(model, items, "frag", args.legacy),
         "speed": speed(model, items),
+        "model_file": model_file(args.model),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", "utf-8")

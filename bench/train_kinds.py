@@ -39,7 +39,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kinds_data as kd
 
-from jdsearch.kinds import CONTEXTS, FEATURES_VERSION, HASH_BITS, KINDS, KindModel, hashed_features
+from jdsearch.kinds import (
+    CONTEXTS,
+    FEATURES_VERSION,
+    HASH_BITS,
+    KINDS,
+    LANG_GROUPS,
+    KindModel,
+    hashed_features,
+    lang_group,
+)
 
 MODEL_PATH = kd.ROOT / "jdsearch" / "data" / "kinds_model.npz"
 RESULTS = kd.ROOT / "bench" / "results"
@@ -160,9 +169,10 @@ def weak_dev(model: KindModel, items: list[kd.Item]) -> dict[str, float]:
 
 
 def hand_dev(items: list[kd.Item]) -> list[tuple[kd.Item, str]]:
+    """Every hand label of the dev split: the random sample and the fragment candidates."""
     from eval_kinds import read_hand_labels
 
-    labels = read_hand_labels("dev")
+    labels = {**read_hand_labels("frag-dev"), **read_hand_labels("dev")}
     by_key = {it.key: it for it in items if it.split == "dev"}
     return [(by_key[k], kind) for k, (kind, _) in labels.items() if k in by_key]
 
@@ -173,39 +183,54 @@ def _nll(z: np.ndarray, truth: np.ndarray) -> float:
     return float(-logp[np.arange(len(truth)), truth].mean())
 
 
+def _fit_one(base: np.ndarray, truth: np.ndarray, k: int) -> dict[str, object]:
+    """The bonus for kind ``k`` with the least log-loss over BONUS_GRID."""
+    grid = []
+    for b in BONUS_GRID:
+        z = base.copy()
+        z[:, k] += b
+        acc = float((z.argmax(axis=1) == truth).mean())
+        grid.append((round(_nll(z, truth), 4), b, round(acc, 4)))
+    nll, b, acc = min(grid)
+    return {"clauses": len(truth), "bonus": b, "nll": nll, "accuracy": acc, "grid": grid}
+
+
 def tune_bonus(model: KindModel, items: list[kd.Item]) -> tuple[np.ndarray, dict]:
-    """The heading-context bonus: for each explicit context (the heading right above says
-    duty / requirement / other), one number added to that kind's logit.
+    """The heading-context bonus: for each language group (Chinese, English) and each
+    explicit context (the heading right above says duty / requirement / other), one number
+    added to that kind's logit.
 
     Fitted on the dev *hand* labels (on weak labels the heading is the label itself), by
     log-loss: on a hundred clauses accuracy is flat over a wide range, the likelihood still
     says how far to trust the heading. A heading can only raise its own kind (bonus >= 0).
-    Inherited contexts (~requirement: an address under 工作地址 after 任职要求, or a sub-list
-    under 渠道管理 inside 岗位职责) get none: what they hold differs from corpus to corpus.
+    Chinese takes the bonus fitted on both groups together, English its own (where it has 20
+    labelled clauses): in 5-fold cross-validation on the dev labels (by posting) a
+    Chinese-only fit scored the same as the pooled one, an English-only fit 0.7 points above
+    it (0.986 vs 0.979). Inherited contexts (~requirement: an address under 工作地址 after
+    任职要求, or a sub-list under 渠道管理 inside 岗位职责) get none: what they hold differs
+    from corpus to corpus.
     """
-    prior = np.zeros((len(CONTEXTS), len(KINDS)), dtype=np.float32)
+    prior = np.zeros((len(LANG_GROUPS), len(CONTEXTS), len(KINDS)), dtype=np.float32)
     pairs = hand_dev(items)
     its = [p[0] for p in pairs]
     base = model.text_scores([it.norm for it in its], [it.lang for it in its])
     truth = np.array([KINDS.index(p[1]) for p in pairs])
     ctx = np.array([it.context for it in its])
+    group = np.array([lang_group(it.lang) for it in its])
     chosen: dict[str, object] = {}
     for c, name in enumerate(CONTEXTS):
-        rows = ctx == name
-        if name not in KINDS or rows.sum() < 20:
-            chosen[name or "(none)"] = {"clauses": int(rows.sum()), "bonus": 0.0}
+        if name not in KINDS:
             continue
         k = KINDS.index(name)
-        grid = []
-        for b in BONUS_GRID:
-            z = base[rows].copy()
-            z[:, k] += b
-            acc = float((z.argmax(axis=1) == truth[rows]).mean())
-            grid.append((round(_nll(z, truth[rows]), 4), b, round(acc, 4)))
-        nll, b, acc = min(grid)
-        prior[c, k] = b
-        chosen[name] = {"clauses": int(rows.sum()), "bonus": b, "nll": nll, "accuracy": acc}
-        chosen[name]["grid (nll, bonus, accuracy)"] = grid
+        rows = ctx == name
+        pooled = _fit_one(base[rows], truth[rows], k) if rows.sum() >= 20 else None
+        for g, gname in enumerate(LANG_GROUPS):
+            sub = rows & (group == g)
+            own = gname == "en" and sub.sum() >= 20
+            fit = _fit_one(base[sub], truth[sub], k) if own else pooled
+            if fit is not None:
+                prior[g, c, k] = fit["bonus"]  # type: ignore[assignment]
+            chosen[f"{gname}:{name}"] = fit or {"clauses": int(sub.sum()), "bonus": 0.0}
     return prior, chosen
 
 
@@ -277,7 +302,7 @@ def main() -> None:
         "train_rows": len(rows),
         "train_rows_by": dict(Counter(f"{'en' if r[1] == 'en' else 'zh'}:{r[2]}" for r in rows)),
     }
-    no_prior = np.zeros((len(CONTEXTS), len(KINDS)), dtype=np.float32)
+    no_prior = np.zeros((len(LANG_GROUPS), len(CONTEXTS), len(KINDS)), dtype=np.float32)
     full = KindModel(clf.coef_.T, clf.intercept_, no_prior, meta)
     model = KindModel(prune(clf.coef_, args.keep), clf.intercept_, no_prior, meta)
     report: dict[str, object] = {

@@ -5,7 +5,7 @@ form* (``jdsearch.normalize``: traditional text is folded to simplified, so one 
 serves both scripts): character 1-3-grams of Chinese text, English words, word bigrams and the
 first words. It was trained by ``bench/train_kinds.py`` on text *without* its heading, so it
 judges the wording; the heading the segmenter found above a clause enters only at prediction,
-as a per-kind bonus (``prior``) fitted on held-out hand labels.
+as a per-kind bonus (``prior``, one per language group) fitted on held-out hand labels.
 
 Two rules stay outside the model because they are structure, not wording:
 
@@ -36,6 +36,10 @@ KINDS = (DUTY, REQUIREMENT, OTHER)
 # "~duty" when the category is inherited from a heading further up (工作地址 under 任职要求
 # says nothing itself) or is a section's default. The two are trusted differently.
 CONTEXTS = ("", DUTY, REQUIREMENT, OTHER, "~" + DUTY, "~" + REQUIREMENT, "~" + OTHER)
+# The heading bonus is fitted per language group: English postings' headings (a job board's
+# Responsibilities / Qualifications columns) say what is under them far more reliably than
+# Chinese employers' headings, under which duties and requirements often mix.
+LANG_GROUPS = ("zh", "en")
 MODEL_FILE = "kinds_model.npz"
 FEATURES_VERSION = "h2"  # bump when :func:`features` changes: old model files no longer fit
 
@@ -252,6 +256,11 @@ def is_fragment(norm: str, kind: str | None = None) -> bool:
 
 
 # --------------------------------------------------------------------------- the model
+def lang_group(lang: str) -> int:
+    """Row of the heading bonus for a clause language (see LANG_GROUPS)."""
+    return 1 if lang == "en" else 0
+
+
 class KindModel:
     """The fitted classifier: one weight row per feature bucket, bias, heading-context bonus."""
 
@@ -264,11 +273,14 @@ class KindModel:
     ) -> None:
         self.weights = np.asarray(weights, dtype=np.float32)  # (2**HASH_BITS, n_kinds)
         self.bias = np.asarray(bias, dtype=np.float32)
-        self.prior = np.asarray(prior, dtype=np.float32)  # (len(CONTEXTS), n_kinds)
+        prior = np.asarray(prior, dtype=np.float32)  # (len(LANG_GROUPS), len(CONTEXTS), n_kinds)
+        if prior.ndim == 2:  # one bonus for every language
+            prior = np.repeat(prior[None], len(LANG_GROUPS), axis=0)
+        self.prior = prior
         self.meta = meta
         if self.weights.shape != (1 << HASH_BITS, len(KINDS)):
             raise ValueError(f"model weights {self.weights.shape} do not fit the features")
-        if self.prior.shape != (len(CONTEXTS), len(KINDS)):
+        if self.prior.shape != (len(LANG_GROUPS), len(CONTEXTS), len(KINDS)):
             raise ValueError(f"model context bonus {self.prior.shape} does not fit {CONTEXTS}")
         if tuple(meta.get("kinds", KINDS)) != KINDS:  # type: ignore[arg-type]
             raise ValueError(f"model kinds {meta.get('kinds')} != {KINDS}")
@@ -330,7 +342,8 @@ class KindModel:
         out = self.text_scores(norm_texts, langs)
         if contexts is not None:
             rows = [CONTEXTS.index(c) if c in CONTEXTS else 0 for c in contexts]
-            out = out + self.prior[np.asarray(rows, dtype=np.int64)]
+            groups = [lang_group(lang) for lang in langs]
+            out = out + self.prior[np.asarray(groups), np.asarray(rows, dtype=np.int64)]
         return out
 
     def predict(

@@ -45,11 +45,11 @@ def test_model_file_is_small_plain_arrays_and_loads_fast():
         with np.load(p, allow_pickle=False) as z:  # raises on any pickled object array
             assert {z[k].dtype.kind for k in z.files} <= {"i", "f", "U"}
         best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
+        for _ in range(3):  # CPU time: a busy shared machine must not fail the test
+            t0 = time.process_time()
             KindModel.from_file(p)
-            best = min(best, time.perf_counter() - t0)
-    assert best < 0.2, f"model load took {best:.3f} s"
+            best = min(best, time.process_time() - t0)
+    assert best < 0.2, f"model load took {best:.3f} s of CPU"
 
 
 def test_model_version_is_the_file_hash():

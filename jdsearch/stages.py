@@ -66,6 +66,11 @@ def is_current(store: ClauseStore, stage: str, params: str | None = None) -> boo
         return False
     if params is not None and user_params(st.params) != user_params(params):
         return False
+    if stage == "dupes":
+        from jdsearch.dupes import RULES_VERSION
+
+        finder = str((stored_params(store, "dupes") or {}).get("finder", ""))
+        return finder.endswith(f":r={RULES_VERSION}")  # groups of older rules are behind
     if stage == "themes":
         dupes = store.stage("dupes")
         stored = stored_params(store, "themes") or {}

@@ -219,7 +219,11 @@ class Corpus:
                     store.set_meta("user_boilerplate", json.dumps(list(boilerplate)))
                 if variants is not None:
                     store.set_meta("user_variants", json.dumps(dict(sorted(variants.items()))))
+            from jdsearch import curate
+
             patterns = json.loads(store.get_meta("user_boilerplate") or "[]")
+            curated = curate.boilerplate_patterns(self.index_dir)
+            patterns += [p for p in curated if p not in patterns]
             extra = self._user_variants(store)
             parser = Parser(
                 text_column=text_column,
@@ -235,6 +239,12 @@ class Corpus:
                 options=options,
                 follow_links=follow_links,
             )
+            kind_docs = curate.apply_kinds(store, self.index_dir)  # people's kinds win
+            with store.transaction():
+                store.set_meta("applied_boilerplate", json.dumps(patterns))
+                if kind_docs and report.generation is None:
+                    report.generation = store.bump_generation()
+            report.added_docs |= kind_docs
             report.stages["search"] = search_index.sync(store, progress)
             if report.clauses_written:
                 from jdsearch.analysis import write_lexicon
@@ -650,8 +660,11 @@ class Corpus:
         params = stages.stored_params(self.store(), "themes")
         current = stages.is_current(self.store(), "themes") and (params or {}).get("k") == k
         if recompute or not current:
+            from jdsearch.stable import carry_themes
+
             with self._writing("themes") as store:
-                stages.compute_themes(store, k)
+                if recompute or not carry_themes(store, k):  # small changes keep the themes
+                    stages.compute_themes(store, k)
         return self.theme_view().themes
 
     def prepare_stages(self) -> dict[str, str]:
@@ -737,6 +750,45 @@ class Corpus:
         from jdsearch.taxonomy import export as export_taxonomy
 
         return export_taxonomy(self.taxonomy(k=k, compute=compute), fmt)
+
+    # ------------------------------------------------------------------ curation
+    def decide(self, decision_type: str, reason: str = "", **args: Any) -> dict[str, Any]:
+        """Record a human decision (see :mod:`jdsearch.curate` for the types and their
+        arguments) in the index's decisions file and apply it at once; returns the decision
+        with its ``status``. Clauses are named by id or wording, groups by id or a member."""
+        from jdsearch import curate
+
+        with self._writing("curate") as store:
+            decision = curate.make(store, decision_type, args, reason)
+            decision = curate.append(self.index_dir, decision)
+            self._apply_decision(store, decision)
+            states = curate.statuses(store, [decision])
+        return {**decision, "status": states[decision["id"]]}
+
+    def _apply_decision(self, store: ClauseStore, decision: dict[str, Any]) -> None:
+        from jdsearch import curate, stages
+        from jdsearch import index as search_index
+
+        kind = decision["type"]
+        if kind == "kind":
+            docs = curate.apply_kinds(store, self.index_dir)
+            if docs:
+                with store.transaction():
+                    store.bump_generation()
+                search_index.sync(store)
+                if store.stage("dupes") is not None:
+                    stages.refresh_dupes(store, docs, set())
+                stages.refresh_themes(store)
+        elif kind in curate.GROUP_TYPES:
+            curate.resave_groups(store, self.index_dir)
+        elif kind in curate.THEME_TYPES:
+            curate.resave_themes(store, self.index_dir)
+
+    def decisions(self) -> list[dict[str, Any]]:
+        """Every decision, oldest first, each with its ``status`` (in force, or why not)."""
+        from jdsearch import curate
+
+        return curate.log(self.store(), self.index_dir)
 
     def _missing(self, what: str, command: str) -> str:
         return (

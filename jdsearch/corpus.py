@@ -758,6 +758,10 @@ class Corpus:
         with its ``status``. Clauses are named by id or wording, groups by id or a member."""
         from jdsearch import curate
 
+        if decision_type in curate.GROUP_TYPES and self.store().stage("dupes") is None:
+            self._bring_dupes_up_to_date()  # decided on what a person sees: compute it first
+        if decision_type in curate.THEME_TYPES and self.store().stage("themes") is None:
+            self.themes()
         with self._writing("curate") as store:
             decision = curate.make(store, decision_type, args, reason)
             decision = curate.append(self.index_dir, decision)

@@ -140,13 +140,7 @@ def resolve_clause(store: ClauseStore, ref: str) -> Clause:
         if c is None:
             raise JdsearchError(f"no clause with id {ref}")
         return c
-    rows = [r[0] for r in store.q("SELECT clause_id FROM clauses WHERE text=?", (ref,))]
-    if not rows:
-        like = "%" + ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = [
-            r[0]
-            for r in store.q("SELECT clause_id FROM clauses WHERE text LIKE ? ESCAPE '\\'", (like,))
-        ]
+    rows = _matching(store, ref)
     if not rows:
         raise JdsearchError(f"no clause reads {ref!r} (give a clause id or its wording)")
     if len(rows) > 1:
@@ -700,11 +694,26 @@ def _group_ref(store: ClauseStore, ref: str) -> tuple[str, list[str]]:
     ref = ref.strip()
     if ref in rows:
         return ref, rows[ref]
-    c = resolve_clause(store, ref)
-    for gid, ids in rows.items():
-        if c.clause_id in ids:
-            return gid, ids
-    raise JdsearchError(f"clause {c.clause_id} is in no duplicate group")
+    group_of = {cid: gid for gid, ids in rows.items() for cid in ids}
+    try:
+        found = [resolve_clause(store, ref).clause_id]
+    except JdsearchError:  # a wording several clauses have is fine when they share a group
+        found = _matching(store, ref)
+        if not found or len({group_of.get(cid) for cid in found}) != 1:
+            raise
+    gid = group_of.get(found[0])
+    if gid is None:
+        raise JdsearchError(f"clause {found[0]} is in no duplicate group")
+    return gid, rows[gid]
+
+
+def _matching(store: ClauseStore, ref: str) -> list[str]:
+    exact = [r[0] for r in store.q("SELECT clause_id FROM clauses WHERE text=?", (ref,))]
+    if exact:
+        return exact
+    like = "%" + ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    sql = "SELECT clause_id FROM clauses WHERE text LIKE ? ESCAPE '\\'"
+    return [r[0] for r in store.q(sql, (like,))]
 
 
 def _theme_ref(store: ClauseStore, ref: str) -> tuple[str, dict[str, str]]:
@@ -715,9 +724,17 @@ def _theme_ref(store: ClauseStore, ref: str) -> tuple[str, dict[str, str]]:
         raise JdsearchError("themes are not computed (run: jdsearch themes)")
     themes, _ = stages.load_themes(store)
     t = next((t for t in themes if t.theme_id == ref.strip()), None)
+    if t is None and not re.fullmatch(r"[A-Z]+\d+", ref.strip()):  # a member's wording
+        assignment = store.theme_assignment()
+        found = {assignment.get(cid) for cid in _matching(store, ref.strip())} - {None}
+        if len(found) > 1:
+            raise JdsearchError(f"clauses reading {ref.strip()!r} are in {len(found)} themes")
+        t = next((t for t in themes if t.theme_id in found), None)
     if t is None:
-        known = ", ".join(t.theme_id for t in themes[:8])
-        raise JdsearchError(f"no theme {ref.strip()!r} (themes: {known} …)")
+        known = ", ".join(sorted(t.theme_id for t in themes)[:8])
+        raise JdsearchError(
+            f"no theme {ref.strip()!r} and no themed clause reads so (themes: {known} …)"
+        )
     c = store.clause(t.canonical_id)
     return t.theme_id, key_of(c) if c else {}
 
@@ -782,6 +799,9 @@ def make(store: ClauseStore, kind: str, args: dict[str, Any], reason: str = "") 
         into, into_anchor = _theme_ref(store, need("into"))
         if tid == into:
             raise JdsearchError("a theme cannot be merged with itself")
+        kinds = {t.theme_id: t.kind for t in stages_themes(store)}
+        if kinds.get(tid) != kinds.get(into):
+            raise JdsearchError("a duty theme and a requirement theme cannot be merged")
         return new_decision(
             kind, reason, theme=tid, theme_anchor=anchor, into=into, into_anchor=into_anchor
         )
@@ -822,3 +842,9 @@ def log(store: ClauseStore, index_dir: Path) -> list[dict[str, Any]]:
 
 def _patterns_applied(store: ClauseStore, d: dict[str, Any]) -> bool:
     return d.get("pattern") in json.loads(store.get_meta("applied_boilerplate") or "[]")
+
+
+def stages_themes(store: ClauseStore) -> list[Any]:
+    from jdsearch import stages
+
+    return list(stages.load_themes(store)[0])

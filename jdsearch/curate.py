@@ -516,13 +516,26 @@ class ThemeEditor:
 
     def find(self, d: dict[str, Any], field: str = "theme") -> Any | None:
         """The theme a decision names: by id, else the theme holding its anchor clause."""
-        t = self.by_id(str(d.get(field, "")))
+        want = str(d.get(field, ""))
+        t = self.by_id(want)
         if t is None:
             for cid in self.keys(d.get(field + "_anchor")):
                 t = self.by_id(self.assignment.get(cid, ""))
                 if t is not None:
                     break
+            if t is not None and want and t.theme_id not in self.curated:
+                self._reid(t, want)  # a curated theme re-found by a refit keeps its id
         return t
+
+    def _reid(self, t: Any, new: str) -> None:
+        old = t.theme_id
+        t.theme_id = new
+        self.mint.used.add(new)
+        for cid, tid in self.assignment.items():
+            if tid == old:
+                self.assignment[cid] = new
+        for a in self.areas:
+            a.theme_ids = [new if x == old else x for x in a.theme_ids]
 
     def apply(self, decisions: Sequence[dict[str, Any]]) -> None:
         status = {}
@@ -634,12 +647,13 @@ class ThemeEditor:
         return _Outcome(True)
 
     def _theme_drop(self, d: dict[str, Any]) -> _Outcome:
-        t = self.find(d)
-        if t is None:
-            return _Outcome(True)  # dropped already, or gone: either way not a theme
-        for cid, tid in list(self.assignment.items()):
-            if tid == t.theme_id:
-                del self.assignment[cid]
+        """Its clauses are left unthemed, wherever a recompute put them (a theme left empty
+        disappears); by clause, so a refit that re-finds the theme under a new id obeys too."""
+        ids = self.keys.many(d.get("members", []))
+        if not ids:
+            return _Outcome(False, "its clauses are not in the index")
+        for cid in ids:
+            self.assignment.pop(cid, None)
         return _Outcome(True)
 
 
@@ -776,7 +790,10 @@ def make(store: ClauseStore, kind: str, args: dict[str, Any], reason: str = "") 
         by_id = {cid for k in keys for cid in Keys(store)(k)}
         if not by_id <= set(ids):
             raise JdsearchError(f"not every clause named is in group {gid}")
-        return new_decision(kind, reason, group=gid, members=keys)
+        rest = _unique([key_of(c) for c in store.clauses_by_id(set(ids) - by_id).values()])
+        if not rest:
+            raise JdsearchError("a split must leave at least one clause in the group")
+        return new_decision(kind, reason, group=gid, members=keys, rest=rest)
     if kind == "group-move":
         c = resolve_clause(store, need("clause"))
         gid, ids = _group_ref(store, need("to"))
@@ -820,7 +837,9 @@ def make(store: ClauseStore, kind: str, args: dict[str, Any], reason: str = "") 
         return new_decision(kind, reason, clause=key_of(c), theme=tid)
     if kind == "theme-drop":
         tid, anchor = _theme_ref(store, need("theme"))
-        return new_decision(kind, reason, theme=tid, theme_anchor=anchor)
+        ids = [cid for cid, t in store.theme_assignment().items() if t == tid]
+        members = _unique([key_of(c) for c in store.clauses_by_id(ids).values()])
+        return new_decision(kind, reason, theme=tid, members=members)
     if kind == "boilerplate":
         try:
             re.compile(need("pattern"))
@@ -848,3 +867,14 @@ def stages_themes(store: ClauseStore) -> list[Any]:
     from jdsearch import stages
 
     return list(stages.load_themes(store)[0])
+
+
+def unthemed(store: ClauseStore, index_dir: Path) -> set[str]:
+    """Clauses people said belong to no theme (``theme-drop``): never placed into one."""
+    keys = Keys(store)
+    return {
+        cid
+        for d in load(index_dir)
+        if d.get("type") == "theme-drop"
+        for cid in keys.many(d.get("members", []))
+    }

@@ -117,7 +117,7 @@ def carry_themes(store, k: int | None = None) -> bool:  # type: ignore[no-untype
     from types import SimpleNamespace
 
     from jdsearch import stages
-    from jdsearch.curate import finish_themes
+    from jdsearch.curate import finish_themes, unthemed
 
     st, dupes = store.stage("themes"), store.stage("dupes")
     params = stages.stored_params(store, "themes") or {}
@@ -133,7 +133,8 @@ def carry_themes(store, k: int | None = None) -> bool:  # type: ignore[no-untype
     kept = {
         cid: tid for cid, tid in old.items() if cid in by_id and by_id[cid].kind == kind_of.get(tid)
     }
-    added = [c for c in clauses if c.clause_id not in kept]
+    skip = unthemed(store, store.dir)  # dropped by a person: not new, never placed
+    added = [c for c in clauses if c.clause_id not in kept and c.clause_id not in skip]
     if len(old) - len(kept) + len(added) > CARRY_SHARE * max(len(clauses), 1):
         return False
     assignment = dict(kept)

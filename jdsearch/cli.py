@@ -682,7 +682,15 @@ def themes(index_dir: Path, k: int | None, as_json: bool) -> None:
     help="Write to this file instead of standard output (csv files get a UTF-8 BOM).",
 )
 @click.option("--k", type=click.IntRange(2, 5000), help="Number of themes per kind.")
-def export(index_dir: Path, fmt: str, output: Path | None, k: int | None) -> None:
+@click.option(
+    "--base-iri",
+    metavar="IRI",
+    help="skos: prefix of every concept IRI, e.g. https://example.org/jd/ "
+    "(default urn:jdsearch:).",
+)
+def export(
+    index_dir: Path, fmt: str, output: Path | None, k: int | None, base_iri: str | None
+) -> None:
     """Export the duty taxonomy (areas -> themes -> canonical duties -> variants).
 
     Everything is UTF-8. A csv written with -o starts with a byte-order mark, so Excel opens the
@@ -692,10 +700,11 @@ def export(index_dir: Path, fmt: str, output: Path | None, k: int | None) -> Non
     Examples:
       jdsearch export --format md
       jdsearch export --format csv -o taxonomy.csv
+      jdsearch export --format skos --base-iri https://example.org/jd/ -o taxonomy.ttl
     """
     from jdsearch.store import JdsearchError
 
-    text = _corpus(index_dir).export(fmt, k=k)
+    text = _corpus(index_dir).export(fmt, k=k, base_iri=base_iri)
     if output is None:
         sys.stdout.write(text)
         return

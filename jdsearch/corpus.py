@@ -740,16 +740,31 @@ class Corpus:
                 store.member_rows(),
                 store.group_templates(),
             )
+            from jdsearch.curate import curated_themes
+
+            curated = curated_themes(store)
+            for area in tax["areas"]:  # type: ignore[attr-defined]
+                for node in area["themes"]:
+                    if node["theme_id"] in curated:
+                        node["curated"] = curated[node["theme_id"]]
             tax["stale"] = view.stale
             return tax
 
         return self._cached("taxonomy", self.store(), load)  # type: ignore[no-any-return]
 
-    def export(self, fmt: str, *, k: int | None = None, compute: bool = True) -> str:
-        """The taxonomy as ``json``, ``csv``, ``md`` or ``skos`` (Turtle)."""
+    def export(
+        self, fmt: str, *, k: int | None = None, compute: bool = True, base_iri: str | None = None
+    ) -> str:
+        """The taxonomy as ``json``, ``csv``, ``md`` or ``skos`` (Turtle; ``base_iri`` such as
+        ``https://example.org/jd/`` prefixes its IRIs instead of ``urn:jdsearch:``)."""
         from jdsearch.taxonomy import export as export_taxonomy
 
-        return export_taxonomy(self.taxonomy(k=k, compute=compute), fmt)
+        if base_iri is not None and not re.fullmatch(r"[a-zA-Z][\w+.-]*:\S*[/#:]", base_iri):
+            raise JdsearchError(
+                f"base IRI {base_iri!r} must be absolute and end with /, # or : "
+                "(e.g. https://example.org/jd/)"
+            )
+        return export_taxonomy(self.taxonomy(k=k, compute=compute), fmt, base_iri)
 
     # ------------------------------------------------------------------ curation
     def decide(self, decision_type: str, reason: str = "", **args: Any) -> dict[str, Any]:

@@ -316,3 +316,114 @@ def test_real_postings_keep_ids_and_decisions():
         assert s["themes"]["kept_0_8"] >= 0.95, s
         assert s["groups"]["kept_0_8"] >= 0.95, s
         assert set(s["decisions"].values()) == {C.IN_FORCE}, s
+
+
+# --------------------------------------------------------------------------- SKOS
+def test_skos_has_a_label_per_language_curated_labels_and_the_base_iri(curated):
+    import rdflib
+    from rdflib.namespace import DCTERMS, SKOS
+
+    corpus, _ = curated
+    t = corpus.theme_view().themes[0]
+    corpus.decide(
+        "theme-rename", theme=t.theme_id, en="internal controls", **{"zh-Hant": "內部管控"}
+    )
+    ttl = corpus.export("skos", base_iri="https://example.org/jd/")
+    g = rdflib.Graph().parse(data=ttl, format="turtle")
+    node = rdflib.URIRef(f"https://example.org/jd/theme:{t.theme_id}")
+    pref = {(str(o), o.language) for o in g.objects(node, SKOS.prefLabel)}
+    assert pref == {("internal controls", "en"), ("内部管控", "zh-Hans"), ("內部管控", "zh-Hant")}
+    assert list(g.objects(node, SKOS.editorialNote)) and list(g.objects(node, DCTERMS.modified))
+    assert "urn:jdsearch:" not in ttl
+    for duty in g.subjects(SKOS.broader, node):
+        langs = [o.language for o in g.objects(duty, SKOS.prefLabel)]
+        assert len(langs) == len(set(langs))  # one prefLabel per language
+        if "zh-Hans" in langs or "zh-Hant" in langs:
+            assert {"zh-Hans", "zh-Hant"} <= set(langs)
+        labels = [
+            (str(o), o.language)
+            for p in (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
+            for o in g.objects(duty, p)
+        ]
+        assert len(labels) == len(set(labels))  # pref, alt and hidden are disjoint
+    assert any(g.triples((None, SKOS.hiddenLabel, None)))
+    with pytest.raises(JdsearchError, match="base IRI"):
+        corpus.export("skos", base_iri="example.org")
+
+
+# --------------------------------------------------------------------------- HTTP API
+def test_every_decision_type_round_trips_through_the_http_api(curated):
+    from fastapi.testclient import TestClient
+
+    from jdsearch.web.app import create_app
+
+    corpus, docs = curated
+    idx = corpus.index_dir
+    groups = [
+        g
+        for g in corpus.group_view().groups
+        if len({corpus.clause(m.clause_id).norm for m in g.members}) > 1
+    ]
+    themes = [t for t in corpus.theme_view().themes if t.kind == "duty" and t.size > 2]
+    other = next(c for c in corpus.clauses(kind="other") if not c.fragment)
+    bodies = [
+        {"type": "kind", "clause": other.clause_id, "kind": "duty", "reason": "why"},
+        {"type": "group-reject", "group": groups[0].group_id},
+        {
+            "type": "group-split",
+            "group": groups[1].group_id,
+            "members": [groups[1].members[-1].clause_id],
+        },
+        {"type": "group-canonical", "clause": groups[2].members[-1].clause_id},
+        {"type": "group-accept", "group": groups[3].group_id},
+        {"type": "group-move", "clause": groups[4].members[-1].clause_id, "to": groups[5].group_id},
+        {
+            "type": "theme-rename",
+            "theme": themes[0].theme_id,
+            "en": "key accounts",
+            "zh-Hant": "重點客戶維護",
+        },
+        {"type": "theme-merge", "theme": themes[1].theme_id, "into": themes[2].theme_id},
+        {"type": "theme-split", "theme": themes[3].theme_id, "members": themes[3].members[-1:]},
+        {"type": "theme-canonical", "clause": themes[4].members[-1]},
+        {"type": "theme-drop", "theme": themes[5].theme_id},
+        {"type": "boilerplate", "pattern": "^本职位长期有效$"},
+    ]
+    corpus.close_all()
+    with TestClient(create_app(idx), raise_server_exceptions=False) as client:
+        for body in bodies:
+            r = client.post("/api/decisions", json=body)
+            assert r.status_code == 200, (body, r.text)
+        log = client.get("/api/decisions").json()
+        assert [d["type"] for d in log] == [b["type"] for b in bodies]
+        assert client.get(f"/api/themes/{themes[0].theme_id}").json()["theme"]["label"]["en"] == (
+            "key accounts"
+        )
+        bad = client.post("/api/decisions", json={"type": "kind", "clause": "nothing", "kind": "x"})
+        assert bad.status_code == 400 and "error" in bad.json()
+    corpus = Corpus(idx)
+    (docs / "new.txt").write_text(NEW_POSTING, "utf-8")
+    corpus.ingest([docs])
+    corpus.dupes(recompute=True)
+    corpus.themes(recompute=True)
+    check_in_force(corpus, corpus.decisions())
+    assert all(d["status"] == C.IN_FORCE for d in corpus.decisions())
+
+
+def test_writes_refuse_other_origins_and_need_the_token_beyond_loopback(sample_index):
+    from fastapi.testclient import TestClient
+
+    from jdsearch.web.app import create_app
+
+    body = {"type": "boilerplate", "pattern": "^x$"}
+    with TestClient(create_app(sample_index.index_dir), raise_server_exceptions=False) as c:
+        r = c.post("/api/decisions", json=body, headers={"Origin": "https://evil.example"})
+        assert r.status_code == 403
+        r = c.post("/api/decisions", json=body, headers={"Sec-Fetch-Site": "cross-site"})
+        assert r.status_code == 403
+    app = create_app(sample_index.index_dir, write_token="s3cret")
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.post("/api/decisions", json=body).status_code == 403
+        r = c.post("/api/decisions", json=body, headers={"X-Jdsearch-Token": "wrong"})
+        assert r.status_code == 403
+    assert sample_index.decisions() == []

@@ -1,0 +1,71 @@
+"""Curation buttons in a real browser (the setup of ``test_browser``: Debian's chromium driven
+by Playwright against ``jdsearch serve``), on an index of its own since the clicks write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jdsearch import Corpus
+from tests.conftest import CORPUS
+from tests.test_browser import (  # noqa: F401 (fixtures)
+    Server,
+    Watch,
+    browser,
+    open_page,
+    running_server,
+    watch,
+)
+
+
+@pytest.fixture(scope="module")
+def curate_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("browser-curate")
+    corpus = Corpus(root / "index")
+    corpus.ingest([CORPUS])
+    corpus.themes()
+    corpus.close_all()
+    with running_server(root / "index", root / "server.log") as s:
+        yield s
+
+
+def _a_group(idx: Path) -> tuple[str, str, str]:
+    """(group id, canonical id, another member with other wording) of a stored group."""
+    corpus = Corpus(idx)
+    try:
+        for g in corpus.group_view().groups:
+            norms = {m.clause_id: corpus.clause(m.clause_id).norm for m in g.members}
+            other = [m.clause_id for m in g.members if norms[m.clause_id] != norms[g.canonical_id]]
+            if other:
+                return g.group_id, g.canonical_id, other[0]
+    finally:
+        corpus.close_all()
+    raise AssertionError("no group with two wordings")
+
+
+def test_duplicate_viewer_buttons_record_decisions(
+    browser: Any, curate_server: Server, watch: Watch  # noqa: F811
+):
+    from playwright.sync_api import expect
+
+    _gid, canon, other = _a_group(curate_server.index)
+    with open_page(browser, curate_server, watch, "curate-dupes") as pg:
+        pg.goto(f"/dupes?clause={canon}")
+        card = pg.locator(f'article[data-clause-id="{other}"]')
+        card.get_by_role("button", name="Make canonical").click()
+        expect(pg.locator("#status")).to_contain_text("group-canonical")
+        expect(pg.locator(f'article[data-clause-id="{other}"]')).to_have_class(
+            "variant-card canonical"
+        )
+        first = pg.locator("article.variant-card:not(.canonical)").first
+        first.get_by_role("button", name="Not a duplicate").click()
+        expect(pg.locator("#status")).to_contain_text("group-split")
+    corpus = Corpus(curate_server.index)
+    log = corpus.decisions()
+    assert [d["type"] for d in log] == ["group-canonical", "group-split"]
+    assert all(d["status"] == "in force" for d in log)
+    assert corpus.group_view().by_clause[other].canonical_id == other
+    corpus.close_all()

@@ -10,15 +10,12 @@ from typing import Any
 import pytest
 
 from jdsearch import Corpus
+from tests import test_browser as tb
 from tests.conftest import CORPUS
-from tests.test_browser import (  # noqa: F401 (fixtures)
-    Server,
-    Watch,
-    browser,
-    open_page,
-    running_server,
-    watch,
-)
+from tests.test_browser import Server, Watch, open_page, running_server
+
+browser = tb.browser  # the fixtures of test_browser: one chromium per module
+watch = tb.watch
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +44,9 @@ def _a_group(idx: Path) -> tuple[str, str, str]:
 
 
 def test_duplicate_viewer_buttons_record_decisions(
-    browser: Any, curate_server: Server, watch: Watch  # noqa: F811
+    browser: Any,
+    curate_server: Server,
+    watch: Watch,
 ):
     from playwright.sync_api import expect
 
@@ -68,4 +67,35 @@ def test_duplicate_viewer_buttons_record_decisions(
     assert [d["type"] for d in log] == ["group-canonical", "group-split"]
     assert all(d["status"] == "in force" for d in log)
     assert corpus.group_view().by_clause[other].canonical_id == other
+    corpus.close_all()
+
+
+def test_theme_page_renames_and_merges(browser: Any, curate_server: Server, watch: Watch):
+    from playwright.sync_api import expect
+
+    corpus = Corpus(curate_server.index)
+    duty = [t for t in corpus.theme_view().themes if t.kind == "duty"]
+    a, b = duty[0].theme_id, duty[1].theme_id
+    corpus.close_all()
+    with open_page(browser, curate_server, watch, "curate-themes") as pg:
+        pg.goto(f"/themes?theme={a}")
+        pg.locator("#rename-en").fill("key accounts")
+        pg.locator("#rename-zh-hant").fill("重點客戶維護")
+        pg.get_by_role("button", name="Rename").click()
+        expect(pg.locator("#status")).to_contain_text("theme-rename")
+        expect(pg.locator("#detail-title")).to_contain_text("key accounts")
+        pg.locator("#merge-into").select_option(b)
+        pg.get_by_role("button", name="Merge").click()
+        expect(pg.locator("#status")).to_contain_text("theme-merge")
+    corpus = Corpus(curate_server.index)
+    view = corpus.theme_view()
+    assert a not in view.by_id and b in view.by_id  # merged (after its rename)
+    log = corpus.decisions()
+    assert [d["type"] for d in log[-2:]] == ["theme-rename", "theme-merge"]
+    assert log[-2]["labels"] == {
+        "en": "key accounts",
+        "zh-Hans": duty[0].label_zh,
+        "zh-Hant": "重點客戶維護",
+    }
+    assert all(d["status"] == "in force" for d in log)
     corpus.close_all()

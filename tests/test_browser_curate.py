@@ -99,3 +99,25 @@ def test_theme_page_renames_and_merges(browser: Any, curate_server: Server, watc
     }
     assert all(d["status"] == "in force" for d in log)
     corpus.close_all()
+
+
+def test_search_hit_changes_kind(browser: Any, curate_server: Server, watch: Watch):
+    from playwright.sync_api import expect
+
+    corpus = Corpus(curate_server.index)
+    c = next(c for c in corpus.clauses(kind="other") if c.text.startswith("Number of personnel"))
+    corpus.close_all()
+    with open_page(browser, curate_server, watch, "curate-search") as pg:
+        pg.goto("/?q=personnel")
+        hit = pg.locator(f'li.hit[data-clause-id="{c.clause_id}"]')
+        hit.locator("select.kind-select").select_option("requirement")
+        hit.get_by_role("button", name="Change kind").click()
+        expect(pg.locator("#status")).to_contain_text("Decision")
+        expect(pg.locator(f'li.hit[data-clause-id="{c.clause_id}"] .meta')).to_contain_text(
+            "requirement"
+        )
+    corpus = Corpus(curate_server.index)
+    assert corpus.clause(c.clause_id).kind == "requirement"
+    hits = corpus.search("personnel kind:requirement").hits
+    assert c.clause_id in {h.clause_id for h in hits}
+    corpus.close_all()

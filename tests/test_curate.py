@@ -302,9 +302,14 @@ def _data() -> Path:
 
 
 def test_real_postings_keep_ids_and_decisions():
+    """2,000 real postings: minutes, not seconds (1,270 s for the first ingest + groups +
+    themes on the shared 2-core machine), so only with JDSEARCH_SLOW_TESTS=1; the same run is
+    bench/curate_stability.py (bench/results/curate_stability.json)."""
     path = _data() / "zhaopin" / "zhaopin_2018_dev_20k.jsonl.gz"
     if not path.is_file():
         pytest.skip(f"real postings not present ({path})")
+    if os.environ.get("JDSEARCH_SLOW_TESTS") != "1":
+        pytest.skip("takes minutes: set JDSEARCH_SLOW_TESTS=1 (or run bench/curate_stability.py)")
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -326,13 +331,17 @@ def test_skos_has_a_label_per_language_curated_labels_and_the_base_iri(curated):
     corpus, _ = curated
     t = corpus.theme_view().themes[0]
     corpus.decide(
-        "theme-rename", theme=t.theme_id, en="internal controls", **{"zh-Hant": "內部管控"}
+        "theme-rename",
+        theme=t.theme_id,
+        en="internal controls",
+        **{"zh-Hans": "内部管控", "zh-Hant": "內控管理"},
     )
     ttl = corpus.export("skos", base_iri="https://example.org/jd/")
     g = rdflib.Graph().parse(data=ttl, format="turtle")
     node = rdflib.URIRef(f"https://example.org/jd/theme:{t.theme_id}")
     pref = {(str(o), o.language) for o in g.objects(node, SKOS.prefLabel)}
-    assert pref == {("internal controls", "en"), ("内部管控", "zh-Hans"), ("內部管控", "zh-Hant")}
+    # a person's zh-Hant label is kept as given (not the zh-Hans one through OpenCC: 內部管控)
+    assert pref == {("internal controls", "en"), ("内部管控", "zh-Hans"), ("內控管理", "zh-Hant")}
     assert list(g.objects(node, SKOS.editorialNote)) and list(g.objects(node, DCTERMS.modified))
     assert "urn:jdsearch:" not in ttl
     for duty in g.subjects(SKOS.broader, node):

@@ -436,3 +436,21 @@ def test_writes_refuse_other_origins_and_need_the_token_beyond_loopback(sample_i
         r = c.post("/api/decisions", json=body, headers={"X-Jdsearch-Token": "wrong"})
         assert r.status_code == 403
     assert sample_index.decisions() == []
+
+
+def test_a_group_whose_canonical_changed_keeps_its_id(sample_index):
+    """The finder names a group after its canonical clause; when a new member becomes the
+    canonical, the membership match keeps the old id (and a new group gets an unused one)."""
+    from jdsearch import stages
+    from jdsearch.dupes import Group, Member
+
+    store = sample_index.store()
+    sample_index.dupes()
+    groups = stages.load_groups(store)
+    old_id = groups[0].group_id
+    groups[0].group_id = "0123456789ab"  # what the finder would call it after the change
+    stray = Group(old_id, "x", [Member("x", 100.0, "canonical"), Member("y", 90.0, "near")])
+    out = C.finish_groups(store, [*groups, stray])
+    ids = [g.group_id for g in out]
+    assert old_id in ids and "0123456789ab" not in ids
+    assert len(set(ids)) == len(ids)  # the stray group was not given a kept id

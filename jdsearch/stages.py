@@ -124,12 +124,15 @@ def _finder(store: ClauseStore, threshold: float, cross_lingual: bool, cl_thresh
 
 
 def _save_finder(store: ClauseStore, finder, generation: int, params: str) -> None:  # type: ignore[no-untyped-def]
+    from jdsearch.curate import finish_groups
+
+    groups = finish_groups(store, finder.groups_)  # stable ids, then the human decisions
     rows = [
         (m.clause_id, g.group_id, g.canonical_id, m.similarity, m.relation, rank, m.value)
-        for g in finder.groups_
+        for g in groups
         for rank, m in enumerate(g.members)
     ]
-    templates = [(g.group_id, g.template) for g in finder.groups_]
+    templates = [(g.group_id, g.template) for g in groups]
     store.save_groups(rows, generation, params, edges=finder.edges_, templates=templates)
 
 
@@ -207,6 +210,9 @@ def compute_themes(store: ClauseStore, k: int | None) -> None:
         k=k,
         describe=lambda cs: chinese_words(store, cs),
     )
+    from jdsearch.curate import finish_themes
+
+    finish_themes(store, result)  # stable ids, then the human decisions
     model = {
         "themes": [{**asdict(t), "members": []} for t in result.themes],
         "areas": [asdict(a) for a in result.areas],
@@ -227,6 +233,10 @@ def refresh_themes(store: ClauseStore) -> str:
         return "not computed"
     if is_current(store, "themes"):
         return "current"
+    from jdsearch.stable import carry_themes
+
+    if carry_themes(store):  # a small change: new clauses join existing themes (stable ids)
+        return "updated"
     k = params.get("k")
     compute_themes(store, int(k) if isinstance(k, int) else None)
     return "recomputed"

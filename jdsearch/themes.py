@@ -42,7 +42,7 @@ from jdsearch.store import Clause
 
 CONCEPT = "~"
 _HAN = re.compile(r"[\u3400-\u9fff]")
-_LATIN_WORD = re.compile(r"[a-z][a-z'-]*[a-z]")
+_LATIN_WORD = re.compile(r"[a-z]+(?:['’][a-z]+)?")  # the analyser's word
 
 Tokenize = Callable[[Sequence[Clause]], list[list[str]]]
 
@@ -54,6 +54,7 @@ MIN_UNITS = 3  # a theme has at least this many units ...
 MIN_DOCUMENTS = 2  # ... from at least this many postings (one posting's quirk is no theme)
 DAMP_MIDPOINT, DAMP_WIDTH = 0.75, 0.05  # spread at which a word keeps half its weight, and slope
 BRIDGE_MIN_SHARE = 0.02  # the bridge is used when the minority script has this share of units
+LABEL_MIN_SHARE = 0.1  # a label word is used by at least this share of the theme's postings
 
 
 @dataclass
@@ -117,21 +118,19 @@ def _identity(tokens: list[str]) -> list[str]:
     return tokens
 
 
-def _vectorizer(n: int, max_features: int | None) -> TfidfVectorizer:
-    return TfidfVectorizer(
+def _fit_tfidf(
+    docs: list[list[str]], max_features: int | None, min_df: int = 2, max_df: float = 0.5
+) -> tuple[TfidfVectorizer, sparse.csr_matrix]:
+    """Sublinear TF-IDF over token lists; tiny inputs keep every term."""
+    small = len(docs) < 20
+    vec = TfidfVectorizer(
         analyzer=_identity,
-        min_df=2 if n >= 20 else 1,
-        max_df=0.5 if n >= 20 else 1.0,
+        min_df=1 if small else min_df,
+        max_df=1.0 if small else max_df,
         sublinear_tf=True,
         dtype=np.float32,
         max_features=max_features,
     )
-
-
-def _fit_tfidf(
-    docs: list[list[str]], max_features: int | None
-) -> tuple[TfidfVectorizer, sparse.csr_matrix]:
-    vec = _vectorizer(len(docs), max_features)
     try:
         return vec, vec.fit_transform(docs).tocsr()
     except ValueError:  # every term pruned (tiny or empty input): keep them all
@@ -143,25 +142,42 @@ def _fit_tfidf(
             return vec, sparse.csr_matrix((len(docs), 0), dtype=np.float32)
 
 
-def spread(x: sparse.csr_matrix, labels: np.ndarray, k: int) -> np.ndarray:
-    """Per column, the normalised entropy (0..1) of its occurrences over the clusters, each
-    cluster's count divided by the cluster's size: 1 = used alike by every cluster (负责, 工作),
-    0 = found in one cluster only."""
-    if k < 2 or x.shape[1] == 0:
-        return np.zeros(x.shape[1])
-    ok = labels >= 0
-    xb = (x[ok] > 0).astype(np.float64)
-    y = sparse.csr_matrix(
-        (np.ones(ok.sum()), (np.arange(ok.sum()), labels[ok])), shape=(ok.sum(), k)
-    )
-    counts = (y.T @ xb).toarray()  # k x V
-    sizes = np.maximum(np.bincount(labels[ok], minlength=k), 1)[:, None]
-    rate = counts / sizes
-    total = rate.sum(axis=0)
-    p = np.divide(rate, total, out=np.zeros_like(rate), where=total > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=0)
-    return np.clip(h / math.log(k), 0.0, 1.0)
+def spread(
+    x: sparse.csr_matrix, labels: np.ndarray, k: int, word_script: np.ndarray | None = None
+) -> np.ndarray:
+    """Per column, the normalised entropy (0..1) of its use over the clusters, each cluster's
+    count divided by its size: 1 = used alike by every cluster (负责, 工作), 0 = found in one
+    cluster only. With word scripts (0 Chinese, 1 Latin) a word is weighed against the rows
+    that use its script, so English filler ("after", "over") in a mostly Chinese corpus is
+    judged among the English clauses."""
+    n_words = x.shape[1]
+    if k < 2 or n_words == 0:
+        return np.zeros(n_words)
+    ok = np.nonzero(labels >= 0)[0]
+    lab = labels[ok]
+    cols = np.zeros(n_words, dtype=int) if word_script is None else word_script
+    xb = x[ok].tocsr(copy=True)
+    xb.data[:] = 1.0
+    onehot = sparse.csr_matrix((np.ones(len(ok)), (lab, np.arange(len(ok)))), shape=(k, len(ok)))
+    counts = (onehot @ xb).tocsc()  # k x V, sparse
+    col_of = np.repeat(np.arange(n_words), np.diff(counts.indptr))
+    h = np.zeros(n_words)
+    for script in np.unique(cols):
+        # cluster sizes counted over the rows that use any word of this script
+        uses = np.asarray(xb[:, cols == script].sum(axis=1)).ravel() > 0
+        sizes = np.bincount(lab[uses], minlength=k).astype(float)
+        k_script = int((sizes > 0).sum())
+        mine = cols[col_of] == script
+        if k_script < 2 or not mine.any():
+            continue
+        rate = counts.data[mine] / np.maximum(sizes[counts.indices[mine]], 1.0)
+        total = np.bincount(col_of[mine], weights=rate, minlength=n_words)
+        p = rate / total[col_of[mine]]
+        ent = -p * np.log(np.maximum(p, 1e-300))
+        h = np.where(
+            cols == script, np.bincount(col_of[mine], ent, n_words) / math.log(k_script), h
+        )
+    return np.clip(h, 0.0, 1.0)
 
 
 def damping(
@@ -193,7 +209,10 @@ class ThemeModel:
         min_similarity: float = MIN_SIMILARITY,
         min_units: int = MIN_UNITS,
         min_documents: int = MIN_DOCUMENTS,
-        max_features: int | None = 100_000,
+        min_df: int = 2,
+        max_df: float = 0.5,
+        max_features: int | None = 50_000,
+        probe_size: int = 50_000,
         silhouette_sample: int = 3000,
         random_state: int = 0,
     ) -> None:
@@ -207,7 +226,10 @@ class ThemeModel:
         self.min_similarity = min_similarity
         self.min_units = min_units
         self.min_documents = min_documents
+        self.min_df = min_df
+        self.max_df = max_df
         self.max_features = max_features
+        self.probe_size = probe_size
         self.silhouette_sample = silhouette_sample
         self.random_state = random_state
 
@@ -276,30 +298,40 @@ class ThemeModel:
     ) -> ThemeModel:
         n = len(docs)
         self.vectorizer_, self.words_x_ = _fit_tfidf(
-            [own_words(d) for d in docs], self.max_features
+            [own_words(d) for d in docs], self.max_features, self.min_df, self.max_df
         )
         self.concepts_x_ = None
         if concepts is not None and self.bridge_weight > 0 and any(concepts):
             _, cx = _fit_tfidf(concepts, self.max_features)
             self.concepts_x_ = l2_normalize(cx) if cx.shape[1] else None
         self.vocabulary_ = np.array(self.vectorizer_.get_feature_names_out(), dtype=object)
+        self.word_script_ = np.array([int(w.isascii()) for w in self.vocabulary_], dtype=int)
         self.weights_ = np.ones(self.words_x_.shape[1])
         if n < 3 or self.words_x_.shape[1] == 0:
             return self._single(n)
         x = self._features(self.words_x_, self.weights_)
         self.k_ = min(self.k, n - 1) if self.k else self._choose_k(x)
-        labels = self._kmeans(self.k_).fit_predict(x)
         if self.damp and self.k_ >= 2:
-            self.spread_ = spread(self.words_x_, labels, self.k_)
+            # a first pass on a sample shows how each word spreads over rough clusters
+            probe = self._probe(n)
+            first = self._kmeans(self.k_).fit_predict(x[probe])
+            self.spread_ = spread(self.words_x_[probe], first, self.k_, self.word_script_)
             self.weights_ = damping(self.spread_)
             x = self._features(self.words_x_, self.weights_)
-            labels = self._kmeans(self.k_).fit_predict(x)
+        labels = self._kmeans(self.k_).fit_predict(x)
         self.x_ = x
         labels = self._prune(x, labels, sources)
         self.labels_ = _relabel_by_size(labels)
         self.k_ = int(self.labels_.max()) + 1 if (self.labels_ >= 0).any() else 0
         self.centroids_ = _centroids(x, self.labels_, self.k_)
         return self
+
+    def _probe(self, n: int) -> np.ndarray:
+        """Row indices of the first pass: all rows, or a seeded sample of ``probe_size``."""
+        if n <= self.probe_size:
+            return np.arange(n)
+        rng = np.random.default_rng(self.random_state)
+        return np.sort(rng.choice(n, self.probe_size, replace=False))
 
     def word_centroids(self) -> sparse.csr_matrix:
         """k x V: each theme's L2-normalised mean of its members' damped word vectors (sparse,
@@ -401,9 +433,10 @@ def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- representation
 def class_counts(
     words_x: sparse.csr_matrix, labels: np.ndarray, k: int, sources: Sequence[str] | None = None
-) -> sparse.csr_matrix:
+) -> tuple[sparse.csr_matrix, np.ndarray]:
     """k x V: in how many postings of each class each word is used (a posting counts once, so
-    one employer's repeated wording cannot make a label). Without ``sources`` each unit counts."""
+    one employer's repeated wording cannot make a label), and each class's number of postings.
+    Without ``sources`` each unit counts as a posting."""
     ok = np.nonzero(labels >= 0)[0]
     xb = words_x[ok].copy()
     xb.data[:] = 1.0
@@ -421,7 +454,8 @@ def class_counts(
         (np.ones(len(pair_of), dtype=np.float32), (pair_class, np.arange(len(pair_of)))),
         shape=(k, len(pair_of)),
     )
-    return (to_class @ used).tocsr()
+    postings = np.bincount(pair_class, minlength=k) if len(pair_class) else np.zeros(k, int)
+    return (to_class @ used).tocsr(), postings
 
 
 def class_tfidf(counts: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -467,14 +501,19 @@ def label_terms(
     surface: dict[str, str] | None = None,
     skip: set[str] | frozenset[str] = frozenset(),
     weights: dict[str, float] | None = None,
+    coverage: dict[str, float] | None = None,
+    min_share: float = LABEL_MIN_SHARE,
 ) -> list[str]:
     """The ``n`` best own words of a theme (display forms), from its c-TF-IDF terms times each
-    word's damping weight; concept tokens and ``skip`` terms never label a theme."""
+    word's damping weight; concept tokens and ``skip`` terms never label a theme. With
+    ``coverage`` (share of the theme's postings using each word) words used by fewer than
+    ``min_share`` come last: a label names what members share, not a rare word of a few."""
     surface = surface or {}
     weights = weights or {}
+    coverage = coverage or {}
     ranked = sorted(
         ((t, s * weights.get(t, 1.0)) for t, s in scored if not t.startswith(CONCEPT)),
-        key=lambda kv: (-kv[1], kv[0]),
+        key=lambda kv: (coverage.get(kv[0], 1.0) < min_share, -kv[1], kv[0]),
     )
     kept = [t for t, _ in ranked if t not in skip and _readable(t)]
     return list(dict.fromkeys(surface.get(t, t) for t in kept))[:n]
@@ -562,15 +601,12 @@ def surface_forms(clauses: Sequence[Clause]) -> dict[str, str]:
     an = default_analyzer()
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for c in clauses:
-        if c.lang == "en" or c.text.isascii():
-            for w in _LATIN_WORD.findall(c.text.lower()):
-                counts[an.stem(w)][w] += 1
+        for w in _LATIN_WORD.findall(c.text.lower()):
+            counts[an.stem(w)][w] += 1
     return {stem: words.most_common(1)[0][0] for stem, words in counts.items()}
 
 
-def bilingual_label(
-    terms: list[str], stems: dict[str, str], langs: Counter[str]
-) -> tuple[str, str, str]:
+def bilingual_label(terms: list[str], stems: dict[str, str]) -> tuple[str, str, str]:
     """(label_en, label_zh, which is own wording) from a theme's own label terms.
 
     Chinese terms form the Chinese label and English ones the English label; a language with
@@ -622,7 +658,7 @@ def _posseg():  # type: ignore[no-untyped-def]
     return POSTokenizer(_jieba())
 
 
-def canonical(order: np.ndarray, units: Sequence[Clause], kind: str, look: int = 25) -> int:
+def canonical(order: np.ndarray, units: Sequence[Clause], kind: str, look: int = 200) -> int:
     """The first unit in ``order`` (closest to the centre first) that is a complete statement
     of the theme's kind; the closest one when none of the first ``look`` is."""
     for i in order[:look].tolist():
@@ -692,7 +728,7 @@ def build_themes(
     }
     member_of = {m: canon for canon, ms in groups.items() for m in ms}
     result = ThemeResult([], [], {}, {"random_state": random_state}, {})
-    surface = surface_forms(clauses)
+    surface: dict[str, str] = {}  # stem -> commonest word, filled theme by theme
     for kind, prefix in ((DUTY, "D"), (REQUIREMENT, "R")):
         units = [
             c
@@ -775,13 +811,15 @@ def _represent(
     kind: str,
     surface: dict[str, str],
 ) -> list[Theme]:
+    """The themes of one kind with labels, canonical duty and centre; ``surface`` (stem ->
+    commonest English word) grows with each theme's members' own spellings."""
     sources = [u.doc_id for u in units]
-    counts = class_counts(model.words_x_, model.labels_, model.k_, sources)
+    counts, postings = class_counts(model.words_x_, model.labels_, model.k_, sources)
     scores = class_tfidf(counts)
     scored = [scored_terms(scores, t, model.vocabulary_) for t in range(model.k_)]
+    share = (sparse.diags(1.0 / np.maximum(postings, 1)) @ counts).tocsr()
     skip = ubiquitous_terms(scored)
     weights = dict(zip(model.vocabulary_.tolist(), model.weights_.tolist(), strict=True))
-    stems = {surface.get(s, s): s for s in weights if s.isascii()}
     word_centres = model.word_centroids()
     themes = []
     for t in range(model.k_):
@@ -792,9 +830,16 @@ def _represent(
         members = [m for i in idx for m in members_of[i]]
         clauses = [by_id[m] for m in members]
         langs = Counter(c.lang for c in clauses)
-        terms = label_terms(scored[t], n=10, surface=surface, skip=skip, weights=weights)
+        local = surface_forms(clauses)  # stems shown as the members write them
+        for stem, word in local.items():
+            surface.setdefault(stem, word)
+        coverage = dict(scored_terms(share, t, model.vocabulary_))
+        terms = label_terms(
+            scored[t], n=10, surface=local, skip=skip, weights=weights, coverage=coverage
+        )
         label = _label_from(terms, langs)
-        en, zh, label_lang = bilingual_label(label, stems, langs)
+        stems = {word: stem for stem, word in local.items()}
+        en, zh, label_lang = bilingual_label(label, stems)
         themes.append(
             Theme(
                 theme_id=f"{prefix}{t + 1:02d}",
@@ -811,7 +856,7 @@ def _represent(
                 documents=len({c.doc_id for c in clauses}),
                 label_terms=label,
                 label_lang=label_lang,
-                centroid=_top_weights(word_centres, t, model.vocabulary_, surface),
+                centroid=_top_weights(word_centres, t, model.vocabulary_, local),
             )
         )
     return themes
@@ -861,7 +906,7 @@ def _make_areas(
     unit_area = np.array(
         [int(area_labels[lab]) if lab >= 0 else -1 for lab in model.labels_.tolist()], dtype=int
     )
-    counts = class_counts(model.words_x_, unit_area, n_areas, [u.doc_id for u in units])
+    counts, _ = class_counts(model.words_x_, unit_area, n_areas, [u.doc_id for u in units])
     scores = class_tfidf(counts)
     scored = [scored_terms(scores, a, model.vocabulary_) for a in range(n_areas)]
     skip = ubiquitous_terms(scored)
@@ -874,7 +919,7 @@ def _make_areas(
         for t in tids:
             langs.update(t.langs)
         terms = label_terms(scored[a], n=10, surface=surface, skip=skip, weights=weights)
-        en, zh, _ = bilingual_label(_label_from(terms, langs, n=2), stems, langs)
+        en, zh, _ = bilingual_label(_label_from(terms, langs, n=2), stems)
         area = Area(f"{prefix}A{a + 1}", kind, en, zh, [t.theme_id for t in tids])
         for t in tids:
             t.area_id = area.area_id

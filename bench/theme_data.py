@@ -95,17 +95,15 @@ def load_clauses(kind: str = "duty", *, duty_headings: bool = True, part: str | 
 
 def coarse_tokens(clauses: Sequence) -> list[list[str]]:
     """Each clause's coarse analyser tokens, from the index's token cache (jieba ran at ingest):
-    the ``tokens_of`` the lead wires in corpus.py."""
-    from jdsearch import index as search_index
-    from jdsearch.analysis import decode_groups
+    the ``tokens_of`` jdsearch.stages passes to build_themes."""
+    from jdsearch.stages import coarse_terms
     from jdsearch.store import ClauseStore
 
     store = ClauseStore(ensure_index())
     try:
-        cached = search_index.ensure_tokens(store, clauses)
+        return coarse_terms(store, clauses)
     finally:
         store.close()
-    return [[g[0] for g in decode_groups(cached[c.clause_id][0])] for c in clauses]
 
 
 if __name__ == "__main__":

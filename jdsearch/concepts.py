@@ -22,9 +22,48 @@ from importlib import resources
 from rapidfuzz import fuzz
 
 from jdsearch.analysis import INDEX, QUERY, Analyzer, default_analyzer
-from jdsearch.dupes import CROSS_LINGUAL_THRESHOLD
 
+# concept-bag similarity at which two clauses in different languages share a duty (themes and
+# bag tests); cross-lingual *duplicates* need dictionary coverage instead (jdsearch.align)
+BAG_THRESHOLD = 48.0
 GLOSSARY_WEIGHT = 2  # a curated concept counts as this many tokens in the bag
+# words that state values (compared by jdsearch.values, not by the dictionary): never units
+_VALUE_WORDS = frozenset(
+    [
+        "least",
+        "more",
+        "than",
+        "over",
+        "under",
+        "minimum",
+        "maximum",
+        "plus",
+        "above",
+        "below",
+        "year",
+        "month",
+        "week",
+        "day",
+        "hour",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "以上",
+        "以下",
+        "以内",
+        "及以上",
+        "左右",
+        "至少",
+    ]
+)
+_CN_NUMBER = re.compile(r"^[零一二两三四五六七八九十百千半]+[年月天周岁个名次位项种]?$")
 _GLOSS_STRIP = re.compile(r"\([^)]*\)|\[[^\]]*\]|CL:.*|\bsth\b|\bsb\b|\bone's\b")
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _SKIP_GLOSS = re.compile(
@@ -133,7 +172,7 @@ def _cedict() -> dict[str, list[str]]:
 class ConceptMapper:
     """Maps a clause in any language to concept tokens, and scores two clauses' bags."""
 
-    threshold = CROSS_LINGUAL_THRESHOLD  # two clauses in different languages are duplicates
+    threshold = BAG_THRESHOLD
 
     def __init__(
         self, analyzer: Analyzer | None = None, *, use_cedict: bool = True, max_glosses: int = 3
@@ -215,6 +254,45 @@ class ConceptMapper:
                     i += n
                     continue
                 out.extend(self._chinese(t))
+            i += 1
+        return out
+
+    def units(self, text: str) -> list[tuple[str, frozenset[str]]]:
+        """Content words of a clause with the concepts each can be translated by."""
+        return self.units_from_terms(self.an.terms(text, QUERY))
+
+    def units_from_terms(self, terms: list[str]) -> list[tuple[str, frozenset[str]]]:
+        """(word or phrase, its concepts) per content unit, for dictionary *coverage*: how many of
+        a clause's words have a translation in the other clause. A glossary phrase is one unit
+        (销售指标, "sales target"); a Chinese word without any dictionary entry is a unit with no
+        concepts (it can never be covered); numbers, single letters and generic words are not
+        units. English words keep their stem as a concept, so "PPAP" meets PPAP."""
+        out: list[tuple[str, frozenset[str]]] = []
+        i = 0
+        while i < len(terms):
+            t = terms[i]
+            if any(ch.isdigit() for ch in t) or t in _VALUE_WORDS or _CN_NUMBER.match(t):
+                i += 1
+                continue
+            if t.isascii():
+                n, concept = self._english_phrase(terms, i)
+                if concept:
+                    words = terms[i : i + n]
+                    out.append((" ".join(words), frozenset([concept, *words])))
+                    i += n
+                    continue
+                if t.isalpha() and len(t) > 2 and t not in self._generic:
+                    out.append((t, frozenset([self.en_phrases.get((t,), t), t])))
+                i += 1
+                continue
+            n, concept = self._chinese_phrase(terms, i)
+            if concept:
+                words = terms[i : i + n]
+                extra = [c for w in words for c in self._chinese(w)] if n > 1 else []
+                out.append(("".join(words), frozenset([concept, *extra])))
+                i += n
+                continue
+            out.append((t, frozenset(self._chinese(t))))
             i += 1
         return out
 

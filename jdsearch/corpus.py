@@ -1,33 +1,67 @@
-"""The Python API: one object per index directory, mirroring the CLI."""
+"""The Python API: one long-lived object per index directory, used by the CLI and the web app.
+
+A :class:`Corpus` opens the clause database and the search index once (per thread: SQLite
+connections and engine searchers are not shared across threads) and reopens the engine only
+when the search stage moved to a new generation. Writes take the index's write lock (one
+writer at a time, a clear message to the second). Reads never block: when a derived stage is
+behind the clause table, a read repairs it if no writer is at work, and otherwise answers from
+what there is and says so (``stale``).
+
+Stage modules are imported lazily, so a command pays only for what it uses.
+"""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable
-from dataclasses import asdict
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from jdsearch import index as search_index
-from jdsearch.analysis import decode_groups
-from jdsearch.dupes import (
-    CROSS_LINGUAL_THRESHOLD,
-    DuplicateFinder,
-    Group,
-    Member,
-    near_duplicates_of,
-    update_groups,
+from jdsearch.store import (
+    Clause,
+    ClauseStore,
+    Document,
+    IndexUnavailable,
+    JdsearchError,
+    default_index_dir,
 )
-from jdsearch.ingest import IngestReport, Parser, ProgressFn, ingest
-from jdsearch.normalize import LANGS
-from jdsearch.search import SearchEngine, SearchResult
-from jdsearch.segment import KINDS
-from jdsearch.store import Clause, ClauseStore, Document, JdsearchError, default_index_dir
-from jdsearch.taxonomy import build_taxonomy
-from jdsearch.taxonomy import export as export_taxonomy
-from jdsearch.themes import CONCEPT, Area, Theme, build_themes, group_map
+
+if TYPE_CHECKING:  # imported lazily at run time
+    from jdsearch.analysis import Analyzer
+    from jdsearch.dupes import Group
+    from jdsearch.ingest import IngestOptions, IngestReport, ProgressFn
+    from jdsearch.readers import ReadBudget
+    from jdsearch.search import SearchResult, Views
+    from jdsearch.themes import Area, Theme
 
 CLAUSE_ID = re.compile(r"[0-9a-fA-F]{16}")
+# mirror jdsearch.dupes (kept here so importing this module stays light); a test checks them
+CROSS_LINGUAL_THRESHOLD = 60.0
+CROSS_LINGUAL_DEFAULT = False
+KINDS = ("duty", "requirement", "other")
+LANGS = ("en", "zh-Hans", "zh-Hant")
+
+
+@dataclass
+class GroupView:
+    """The stored duplicate groups with lookups, and whether they are behind the clauses."""
+
+    groups: list[Group]
+    stale: bool = False
+    by_id: dict[str, Group] = field(default_factory=dict)
+    by_clause: dict[str, Group] = field(default_factory=dict)
+
+
+@dataclass
+class ThemeView:
+    themes: list[Theme]
+    areas: list[Area]
+    stale: bool = False
+    by_id: dict[str, Theme] = field(default_factory=dict)
+    by_clause: dict[str, Theme] = field(default_factory=dict)
 
 
 class Corpus:
@@ -40,41 +74,222 @@ class Corpus:
 
     def __init__(self, index_dir: str | Path | None = None) -> None:
         self.index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        self._views: Views | None = None
+        self._cache: dict[str, tuple[tuple[object, ...], Any]] = {}
+        self._readers: list[Any] = []
+        self._stores: list[ClauseStore] = []
 
-    def _store(self, *, create: bool = False) -> ClauseStore:
-        return ClauseStore(self.index_dir, create=create)
+    # ------------------------------------------------------------------ plumbing
+    def store(self) -> ClauseStore:
+        """This thread's connection to the clause database (opened once)."""
+        st: ClauseStore | None = getattr(self._local, "store", None)
+        if st is None:
+            st = ClauseStore(self.index_dir)
+            self._local.store = st
+            with self._lock:
+                self._stores.append(st)
+        return st
 
+    def close(self) -> None:
+        """Close this thread's connection and searcher (a later call opens them again)."""
+        st = getattr(self._local, "store", None)
+        if st is not None:
+            with self._lock:
+                if st in self._stores:
+                    self._stores.remove(st)
+            st.close()
+            self._local.store = None
+        held = getattr(self._local, "reader", None)
+        if held is not None:
+            self._drop_reader(held[1])
+
+    def close_all(self) -> None:
+        """Close every thread's connection and searcher (at shutdown, when no call is running)."""
+        with self._lock:
+            readers, self._readers = self._readers, []
+            stores, self._stores = self._stores, []
+            views, self._views = self._views, None
+        for r in readers:
+            r.close()
+        for s in stores:
+            s.close()
+        if views is not None:
+            views.close()
+        self._local = threading.local()
+
+    def open_readers(self) -> int:
+        """How many engine searchers are open (one per thread that has searched)."""
+        with self._lock:
+            return len(self._readers)
+
+    def __enter__(self) -> Corpus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _writing(self, command: str) -> Iterator[ClauseStore]:
+        """The write lock and a fresh writer connection (which migrates an older schema)."""
+        from jdsearch.lock import WriteLock
+
+        self.index_dir.mkdir(parents=True, exist_ok=True) if command == "ingest" else None
+        if not (self.index_dir / "clauses.sqlite").exists() and command != "ingest":
+            ClauseStore(self.index_dir).close()  # the "no index" message
+        lock = WriteLock(self.index_dir, command)
+        lock.require()
+        try:
+            store = ClauseStore(self.index_dir, create=True)
+            try:
+                yield store
+            finally:
+                store.close()
+        finally:
+            lock.release()
+            with self._lock:
+                self._cache.clear()
+                self._views = None
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The shared analyser, as queries use it (jieba's dictionary is read as needed)."""
+        from jdsearch.analysis import Analyzer, query_analyzer
+        from jdsearch.normalize import Normalizer, load_variants
+
+        extra = self._user_variants(self.store())
+        if not extra:
+            return query_analyzer()
+
+        def build() -> Analyzer:
+            return Analyzer(Normalizer(load_variants(extra)), light=True)
+
+        return self._cached("analyzer", self.store(), build)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _user_variants(store: ClauseStore) -> dict[str, str]:
+        import json
+
+        return dict(json.loads(store.get_meta("user_variants") or "{}"))
+
+    # ------------------------------------------------------------------ writing
     def ingest(
         self,
         paths: Iterable[str | Path],
         *,
         text_column: str | None = None,
-        boilerplate: Iterable[str] = (),
+        boilerplate: Iterable[str] | None = None,
+        variants: dict[str, str] | None = None,
         progress: ProgressFn | None = None,
+        engine: str | None = None,
+        options: IngestOptions | None = None,
+        update_stages: bool = True,
+        budget: ReadBudget | None = None,
+        follow_links: bool = False,
     ) -> IngestReport:
-        """Parse files/folders into typed clauses and update the search index incrementally.
+        """Parse files/folders into typed clauses and bring every stage up to date.
 
-        Unchanged files are not re-parsed; changed files replace their clauses.
+        Unchanged files are not re-parsed; changed files replace their clauses. The search
+        index is updated in place; duplicate groups and themes, when they have been computed
+        before, are brought up to date in the same call (``update_stages=False`` leaves them
+        marked stale instead). ``engine`` (whoosh or tantivy) is chosen at the first ingest.
+
+        ``boilerplate`` (extra regular expressions to strip) and ``variants`` (extra wording
+        pairs, variant -> mainland, e.g. from a TSV) are recorded in the index and used by every
+        later ingest and query until given again; changing them re-parses every file.
+        ``budget`` bounds what one file may cost (see ``ReadBudget``); links are followed out
+        of a folder only with ``follow_links``.
         """
-        store = self._store(create=True)
-        try:
-            parser = Parser(text_column=text_column, boilerplate=boilerplate)
-            report = ingest(store, [str(p) for p in paths], parser=parser, progress=progress)
-            if report.removed_docs or report.added_docs:
-                _refresh_groups(store, report.added_docs)
-            search_index.update(store, report.removed_docs, report.added_docs)
+        from jdsearch import index as search_index
+        from jdsearch import stages
+        from jdsearch.engines import ENGINES
+        from jdsearch.ingest import Parser, ingest
+
+        if engine is not None and engine not in ENGINES:
+            raise JdsearchError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+        import json
+
+        from jdsearch.normalize import Normalizer, load_variants
+
+        with self._writing("ingest") as store:
+            self._choose_engine(store, engine)
+            with store.transaction():
+                if boilerplate is not None:
+                    store.set_meta("user_boilerplate", json.dumps(list(boilerplate)))
+                if variants is not None:
+                    store.set_meta("user_variants", json.dumps(dict(sorted(variants.items()))))
+            patterns = json.loads(store.get_meta("user_boilerplate") or "[]")
+            extra = self._user_variants(store)
+            parser = Parser(
+                text_column=text_column,
+                boilerplate=patterns,
+                normalizer=Normalizer(load_variants(extra)) if extra else None,
+                budget=budget,
+            )
+            report = ingest(
+                store,
+                [str(p) for p in paths],
+                parser=parser,
+                progress=progress,
+                options=options,
+                follow_links=follow_links,
+            )
+            report.stages["search"] = search_index.sync(store, progress)
+            if report.clauses_written:
+                from jdsearch.analysis import write_lexicon
+
+                write_lexicon()  # jieba is loaded now: later queries start without it
+            if update_stages:
+                # incremental only for the changes this run made; anything older (a killed run's)
+                # is unknown here, so the groups are then recomputed whole
+                changed = report.generation is not None
+                report.stages["dupes"] = stages.refresh_dupes(
+                    store,
+                    report.added_docs if changed else None,
+                    report.removed_docs if changed else None,
+                )
+                report.stages["themes"] = stages.refresh_themes(store)
+            report.totals = store.counts()
             return report
-        finally:
-            store.close()
 
-    def reindex(self, progress: ProgressFn | None = None) -> int:
+    def _choose_engine(self, store: ClauseStore, engine: str | None) -> None:
+        current = store.get_meta("engine")
+        if current is None:
+            with store.transaction():
+                store.set_meta("engine", engine or "whoosh")
+        elif engine is not None and engine != current:
+            raise JdsearchError(
+                f"index at {self.index_dir} uses the {current} engine; to switch, run "
+                f"jdsearch reindex --engine {engine}"
+            )
+
+    def reindex(self, progress: ProgressFn | None = None, *, engine: str | None = None) -> int:
         """Rebuild the search index from the clause table; returns clauses indexed."""
-        store = self._store()
-        try:
-            return search_index.rebuild(store, progress=progress)
-        finally:
-            store.close()
+        from jdsearch import index as search_index
+        from jdsearch.engines import ENGINES
 
+        if engine is not None and engine not in ENGINES:
+            raise JdsearchError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+        with self._writing("reindex") as store:
+            if engine is not None:
+                with store.transaction():
+                    store.set_meta("engine", engine)
+            return search_index.rebuild(store, progress)
+
+    def repair(self) -> dict[str, str]:
+        """Bring every stage that is behind the clause table up to date (waits for the lock)."""
+        from jdsearch import index as search_index
+        from jdsearch import stages
+
+        with self._writing("repair") as store:
+            return {
+                "search": search_index.sync(store),
+                "dupes": stages.refresh_dupes(store),
+                "themes": stages.refresh_themes(store),
+            }
+
+    # ------------------------------------------------------------------ search
     def search(
         self,
         query: str,
@@ -86,278 +301,461 @@ class Corpus:
         collapse: bool = False,
         facets: bool = False,
     ) -> SearchResult:
-        """Ranked clauses for ``query`` (any script or language; see :mod:`jdsearch.search`)."""
-        self._store().close()  # a clear error when there is no index at all
-        engine = SearchEngine(str(self.index_dir))
+        """Ranked clauses for ``query`` (any script or language; see :mod:`jdsearch.search`).
+
+        ``lang``/``kind`` narrow the query's own filters (a facet click on ``lang:en …``).
+        """
+        from jdsearch import search as S
+
+        if not 1 <= limit <= S.MAX_LIMIT:
+            raise S.QuerySyntaxError(f"limit must be between 1 and {S.MAX_LIMIT}")
+        if offset < 0:
+            raise S.QuerySyntaxError("offset must be >= 0")
+        pq = S.parse_query(query)
+        for name, value in (("lang", lang), ("kind", kind)):
+            if value:
+                S.check_filter(name, value)
+                pq.filters[name] = [v for v in pq.filters.get(name, [value]) if v == value]
+        store = self.store()
+        stale, warning = self._search_state(store)
+        reader = self._reader(store)
+        views = self.views(store)
+        planner = S.QueryPlanner(self.analyzer, self._vocab(store))
+        plan = planner.plan(pq)
+        if (pq.terms or pq.phrases) and plan.all_terms is None and not pq.filters:
+            raise S.QuerySyntaxError("query has no searchable words (only stopwords)")
+        flt = S.resolve_filters(store, views, pq, self.analyzer.normalizer.normalize)
+        if pq.filters.get("kind") == [] or pq.filters.get("lang") == []:
+            flt.allow = flt.allow[:0] if flt.allow is not None else _empty()
+        ranked, mode, q = S.run(
+            reader, plan, flt, limit=limit, offset=offset, collapse=collapse, views=views
+        )
+        hits = self._hits(store, views, ranked, plan, collapse)
+        result = S.SearchResult(
+            total=ranked.total, hits=hits, mode=mode, stale=stale, warning=warning
+        )
+        if facets:
+            result.facets = S.facets(views, reader.matches(q, flt))
+        return result
+
+    def _search_state(self, store: ClauseStore) -> tuple[bool, str]:
+        """(stale, warning): repairs a search index that is behind when no writer is at work."""
+        from jdsearch import index as search_index
+
+        ok, why = search_index.status(store)
+        if ok:
+            return False, ""
+        if search_index.location(store, store.stage(search_index.STAGE)) is None:
+            raise JdsearchError(
+                f"no search index in {self.index_dir} "
+                "(run: jdsearch ingest PATH or jdsearch reindex)"
+            )
+        if not store.readonly and self._try_repair():
+            ok, why = search_index.status(store)
+            if ok:
+                return False, ""
+        return True, f"stale results: {why}"
+
+    def _try_repair(self) -> bool:
+        """Apply waiting index changes if the write lock is free (never waits for a writer)."""
+        from jdsearch import index as search_index
+        from jdsearch.lock import WriteLock
+
+        lock = WriteLock(self.index_dir, "search (repairing the index)")
         try:
-            return engine.search(
-                query,
-                limit=limit,
-                offset=offset,
+            if not lock.acquire(wait=0):
+                return False
+        except JdsearchError:
+            return False
+        try:
+            with ClauseStore(self.index_dir, create=True) as store:
+                search_index.sync(store)
+            return True
+        except JdsearchError:
+            return False
+        finally:
+            lock.release()
+
+    def searcher(self) -> Any:
+        """This thread's engine searcher (each thread that searches has its own)."""
+        return self._reader(self.store())
+
+    def _reader(self, store: ClauseStore) -> Any:
+        """This thread's engine searcher, reopened when the search stage has moved on."""
+        from jdsearch import index as search_index
+
+        st = store.stage(search_index.STAGE)
+        key = (st.location, st.generation, st.serial) if st else None
+        held = getattr(self._local, "reader", None)
+        if held is not None and held[0] == key:
+            return held[1]
+        if held is not None:
+            self._drop_reader(held[1])
+        engine, _ = search_index.open_current(store)
+        reader = engine.reader()
+        with self._lock:
+            self._readers.append(reader)
+        self._local.reader = (key, reader)
+        return reader
+
+    def _drop_reader(self, reader: Any) -> None:
+        with self._lock:
+            if reader in self._readers:
+                self._readers.remove(reader)
+        reader.close()
+        self._local.reader = None
+
+    def views(self, store: ClauseStore | None = None) -> Views:
+        """Per-clause facts (facet codes, collapse keys, labels) for the current generations."""
+        from jdsearch.search import Views
+
+        store = store or self.store()
+        key = self._version(store)
+        with self._lock:
+            if self._views is None or self._views.key != key:
+                # the old views close with their last user (another thread may be reading)
+                normalize = self.analyzer.normalizer.normalize
+                self._views = Views(ClauseStore(self.index_dir), key, normalize)
+            return self._views
+
+    def version(self) -> tuple[object, ...]:
+        """Changes whenever clauses, groups or themes change (a cache key for answers)."""
+        return self._version(self.store())
+
+    def _version(self, store: ClauseStore) -> tuple[object, ...]:
+        """Changes whenever clauses, groups or themes change."""
+        return (store.generation(), int(store.get_meta("serial") or 0))
+
+    def _vocab(self, store: ClauseStore) -> dict[str, int]:
+        return self._cached("vocab", store, store.vocab)
+
+    def _cached(self, name: str, store: ClauseStore, load: Any) -> Any:
+        key = self._version(store)
+        with self._lock:
+            hit = self._cache.get(name)
+            if hit is not None and hit[0] == key:
+                return hit[1]
+        value = load()
+        with self._lock:
+            self._cache[name] = (key, value)
+        return value
+
+    def _hits(
+        self, store: ClauseStore, views: Views, ranked: Any, plan: Any, collapse: bool
+    ) -> list:
+        from jdsearch.search import Hit, highlight
+
+        if not ranked.cnums:
+            return []
+        marks = ",".join("?" * len(ranked.cnums))
+        rows = {
+            r[0]: r
+            for r in store.q(
+                "SELECT c.cnum, c.clause_id, c.doc_id, c.source, c.section, c.lang, c.kind, c.text,"
+                " d.title, d.company, d.city, d.date FROM clauses c "
+                f"LEFT JOIN documents d USING (doc_id) WHERE c.cnum IN ({marks})",
+                ranked.cnums,
+            )
+        }
+        theme_codes, themes = views.codes("theme")
+        group_codes, groups = views.codes("group")
+        hits = []
+        for cnum, score in zip(ranked.cnums, ranked.scores, strict=True):
+            row = rows.get(cnum)
+            if row is None:  # deleted since the (stale) index was written
+                continue
+            _, cid, doc_id, source, section, lang, kind, text, title, company, city, date = row
+            spans, marked = highlight(self.analyzer, text, plan.highlight, plan.inside)
+            hit = Hit(
+                clause_id=cid,
+                doc_id=doc_id,
+                source=source,
+                section=section,
                 lang=lang,
                 kind=kind,
-                collapse=collapse,
-                facets=facets,
+                text=text,
+                score=round(score, 4),
+                highlight=marked,
+                spans=spans,
+                theme=_label(theme_codes, themes, cnum),
+                group=_label(group_codes, groups, cnum),
+                title=title or "",
+                company=company or "",
+                city=city or "",
+                date=date or "",
             )
-        finally:
-            engine.close()
+            if collapse:
+                hit.variants, hit.documents = self._collapse_counts(views, cnum)
+            hits.append(hit)
+        return hits
 
+    def _collapse_counts(self, views: Views, cnum: int) -> tuple[int, int]:
+        import numpy as np
+
+        codes, _ = views.codes("collapse")
+        docs, _ = views.codes("doc_id")
+        if cnum >= len(codes) or not codes[cnum]:
+            return 1, 1
+        same = np.nonzero(codes == codes[cnum])[0]
+        return len(same), len(np.unique(docs[same[same < len(docs)]]))
+
+    # ------------------------------------------------------------------ clauses
     def clauses(self, *, kind: str | None = None, lang: str | None = None) -> list[Clause]:
         """Clauses in document order, filtered by kind (duty/requirement/other) and lang."""
         if kind is not None and kind not in KINDS:
             raise JdsearchError(f"unknown kind {kind!r} (choose from {', '.join(KINDS)})")
         if lang is not None and lang not in LANGS:
             raise JdsearchError(f"unknown lang {lang!r} (choose from {', '.join(LANGS)})")
-        store = self._store()
-        try:
-            return list(store.clauses(kind=kind, lang=lang))
-        finally:
-            store.close()
+        return list(self.store().clauses(kind=kind, lang=lang))
 
     def clause(self, clause_id: str) -> Clause | None:
-        store = self._store()
-        try:
-            return store.clause(clause_id)
-        finally:
-            store.close()
+        return self.store().clause(clause_id)
+
+    def clauses_by_id(self, ids: Iterable[str]) -> dict[str, Clause]:
+        return self.store().clauses_by_id(ids)
 
     def documents(self) -> list[Document]:
-        store = self._store()
-        try:
-            return list(store.documents())
-        finally:
-            store.close()
+        return list(self.store().documents())
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.store().document(doc_id)
 
     def stats(self) -> dict[str, object]:
-        store = self._store()
-        try:
-            return store.counts()
-        finally:
-            store.close()
+        return self.store().counts()
 
-    # ---- duplicates
+    def status(self) -> dict[str, object]:
+        """Every stage: the generation it reflects and whether it is current."""
+        from jdsearch import index as search_index
+        from jdsearch import stages
+        from jdsearch.lock import holder, is_locked
+
+        store = self.store()
+        gen = store.generation()
+        out: dict[str, object] = {"generation": gen, "engine": search_index.engine_name(store)}
+        ok, why = search_index.status(store)
+        out["search"] = {"current": ok, "reason": why}
+        for name in ("dupes", "themes"):
+            st = store.stage(name)
+            out[name] = (
+                {"current": stages.is_current(store, name), "generation": st.generation}
+                if st
+                else {"current": False, "computed": False}
+            )
+        out["writer"] = holder(self.index_dir) if is_locked(self.index_dir) else ""
+        return out
+
+    # ------------------------------------------------------------------ duplicates
     def dupes(
         self,
         *,
         threshold: float = 85.0,
-        cross_lingual: bool = True,
+        cross_lingual: bool = CROSS_LINGUAL_DEFAULT,
         cross_lingual_threshold: float = CROSS_LINGUAL_THRESHOLD,
         recompute: bool = False,
     ) -> list[Group]:
-        """Duplicate groups (singletons omitted), largest first; cached until clauses change.
+        """Duplicate groups (singletons omitted), largest first; computed when the clauses or
+        the parameters changed, stored until they change again.
 
-        ``cross_lingual_threshold`` is the concept-bag similarity an English/Chinese pair needs.
+        Relations: exact, near, cross-script, variant (the same requirement with another value:
+        2年/3年, 本科/硕士) and — when ``cross_lingual`` — cross-lingual (translations, which
+        need dictionary evidence covering ``cross_lingual_threshold`` percent of both sides;
+        off by default: their blind-judged precision has not reached 0.90).
         """
+        from jdsearch import stages
+
         for name, value in (
             ("threshold", threshold),
             ("cross_lingual_threshold", cross_lingual_threshold),
         ):
             if not 0 < value <= 100:
                 raise JdsearchError(f"{name} must be in (0, 100]")
-        store = self._store()
-        try:
-            params = f"{threshold}:{cross_lingual}:{cross_lingual_threshold}"
-            state = f"{store.fingerprint()}:{params}"
-            if recompute or store.get_meta("dupes_state") != state:
-                finder = DuplicateFinder(
-                    threshold,
-                    cross_lingual=cross_lingual,
-                    cross_lingual_threshold=cross_lingual_threshold,
-                )
-                finder.fit(list(store.clauses()))
-                store.save_groups(_group_rows(finder.groups_), state)
-                search_index.rebuild(store)
-            return _load_groups(store)
-        finally:
-            store.close()
+        params = stages.dupes_params(threshold, cross_lingual, cross_lingual_threshold)
+        if recompute or not stages.is_current(self.store(), "dupes", params):
+            with self._writing("dupes") as store:
+                if recompute or not stages.is_current(store, "dupes", params):
+                    stages.compute_dupes(store, threshold, cross_lingual, cross_lingual_threshold)
+        return self.group_view().groups
+
+    def group_view(self) -> GroupView:
+        """The stored groups as they are (``stale`` when behind the clauses); never computes."""
+        from jdsearch import stages
+
+        def load() -> GroupView:
+            store = self.store()
+            groups = stages.load_groups(store)
+            view = GroupView(groups, stale=not stages.is_current(store, "dupes"))
+            view.by_id = {g.group_id: g for g in groups}
+            view.by_clause = {m.clause_id: g for g in groups for m in g.members}
+            return view
+
+        store = self.store()
+        if store.stage("dupes") is None:
+            raise NotComputed(self._missing("duplicate groups", "dupes"))
+        return self._cached("groups", store, load)  # type: ignore[no-any-return]
 
     def dupes_of(
         self,
         clause_id_or_text: str,
         *,
         threshold: float = 85.0,
-        cross_lingual: bool = True,
+        cross_lingual: bool = CROSS_LINGUAL_DEFAULT,
         cross_lingual_threshold: float = CROSS_LINGUAL_THRESHOLD,
     ) -> tuple[Clause | None, list[tuple[Clause, float, str]]]:
-        """Near-duplicates of one clause (by id) or of a pasted text.
+        """Near-duplicates and variants of one clause (by id) or of a pasted text.
 
         A string shaped like a clause id (16 hex digits) must name one: a mistyped id is an
-        error, not a 16-character text to match.
+        error, not a 16-character text to match. The matcher (every clause's statement) is
+        built once per index version and kept, so repeated calls do not re-analyse the corpus.
         """
-        store = self._store()
-        try:
-            clause = store.clause(clause_id_or_text)
-            if clause is None and CLAUSE_ID.fullmatch(clause_id_or_text.strip()):
-                raise JdsearchError(f"no clause with id {clause_id_or_text.strip()}")
-            text = clause.text if clause else clause_id_or_text
-            if not text.strip():
-                raise JdsearchError("empty text")
-            pool = list(store.clauses())
-            exclude = clause.clause_id if clause else None
-            return clause, near_duplicates_of(
-                text,
-                pool,
-                threshold,
-                cross_lingual=cross_lingual,
-                cross_lingual_threshold=cross_lingual_threshold,
-                exclude=exclude,
-            )
-        finally:
-            store.close()
+        from jdsearch.search import clean_query
 
-    # ---- themes
+        store = self.store()
+        clause = store.clause(clause_id_or_text)
+        if clause is None and CLAUSE_ID.fullmatch(clause_id_or_text.strip()):
+            raise JdsearchError(f"no clause with id {clause_id_or_text.strip()}")
+        text = clause.text if clause else clean_query(clause_id_or_text)
+        if not text.strip():
+            raise JdsearchError("empty text")
+        matcher = self._matcher(threshold, cross_lingual, cross_lingual_threshold)
+        return clause, matcher.of(text, exclude=clause.clause_id if clause else None)
+
+    def _matcher(self, threshold: float, cross: bool, cl: float) -> Any:
+        from jdsearch import stages
+        from jdsearch.dupes import DupeMatcher
+
+        def build() -> Any:
+            store = self.store()
+            return DupeMatcher(
+                list(store.clauses()),
+                threshold,
+                cross_lingual=cross,
+                cross_lingual_threshold=cl,
+                terms_of=lambda cs: stages.coarse_terms(store, cs),
+            )
+
+        return self._cached(f"matcher:{threshold}:{cross}:{cl}", self.store(), build)
+
+    # ------------------------------------------------------------------ themes
     def themes(self, *, k: int | None = None, recompute: bool = False) -> list[Theme]:
-        """Themes of duties and requirements (k chosen automatically unless given)."""
+        """Themes of duties and requirements (``k`` per kind, or chosen from the data when
+        None); computed — with duplicate groups first, if needed — when anything they depend
+        on changed or another ``k`` is asked for, stored until then."""
+        from jdsearch import stages
+
         if k is not None and k < 2:
             raise JdsearchError("k must be at least 2")
-        themes, _ = self._theme_model(k=k, recompute=recompute)
-        return themes
+        store = self.store()
+        if not stages.is_current(store, "dupes"):
+            self._bring_dupes_up_to_date()
+        params = stages.stored_params(self.store(), "themes")
+        current = stages.is_current(self.store(), "themes") and (params or {}).get("k") == k
+        if recompute or not current:
+            with self._writing("themes") as store:
+                stages.compute_themes(store, k)
+        return self.theme_view().themes
+
+    def prepare_stages(self) -> dict[str, str]:
+        """Duplicate groups and themes present and current, as a server needs them: computed
+        with defaults when never computed, else refreshed with the parameters they were
+        computed with (the user's k is kept). Waits for a writer at work."""
+        from jdsearch import stages
+
+        store = self.store()
+        if stages.is_current(store, "dupes") and stages.is_current(store, "themes"):
+            return {"dupes": "current", "themes": "current"}
+        with self._writing("prepare") as store:
+            if store.stage("dupes") is None:
+                stages.compute_dupes(store, 85.0, CROSS_LINGUAL_DEFAULT, CROSS_LINGUAL_THRESHOLD)
+                done = {"dupes": "computed"}
+            else:
+                done = {"dupes": stages.refresh_dupes(store)}
+            if store.stage("themes") is None:
+                stages.compute_themes(store, None)
+                done["themes"] = "computed"
+            else:
+                done["themes"] = stages.refresh_themes(store)
+            return done
+
+    def _bring_dupes_up_to_date(self) -> None:
+        from jdsearch import stages
+
+        with self._writing("dupes") as store:
+            if store.stage("dupes") is None:
+                stages.compute_dupes(store, 85.0, CROSS_LINGUAL_DEFAULT, CROSS_LINGUAL_THRESHOLD)
+            elif not stages.is_current(store, "dupes"):
+                stages.refresh_dupes(store)
 
     def areas(self) -> list[Area]:
-        return self._theme_model()[1]
+        return self.theme_view().areas
 
-    def taxonomy(self, *, k: int | None = None) -> dict[str, object]:
-        """The nested taxonomy: areas -> themes -> canonical duties -> variants."""
-        themes, areas = self._theme_model(k=k)
-        store = self._store()
-        try:
-            return build_taxonomy(list(store.clauses()), themes, areas, store.group_rows())
-        finally:
-            store.close()
+    def theme_view(self) -> ThemeView:
+        """The stored themes as they are (``stale`` when behind); never computes."""
+        from jdsearch import stages
 
-    def export(self, fmt: str, *, k: int | None = None) -> str:
+        def load() -> ThemeView:
+            store = self.store()
+            themes, areas = stages.load_themes(store)
+            view = ThemeView(themes, areas, stale=not stages.is_current(store, "themes"))
+            view.by_id = {t.theme_id: t for t in themes}
+            view.by_clause = {cid: t for t in themes for cid in t.members}
+            return view
+
+        store = self.store()
+        if store.stage("themes") is None:
+            raise NotComputed(self._missing("themes", "themes"))
+        return self._cached("themes", store, load)  # type: ignore[no-any-return]
+
+    def taxonomy(self, *, k: int | None = None, compute: bool = True) -> dict[str, object]:
+        """The nested taxonomy: areas -> themes -> canonical duties -> variants.
+
+        ``compute=False`` (the web app) uses the stored themes as they are.
+        """
+        from jdsearch.taxonomy import build_taxonomy
+
+        if compute:
+            self.themes(k=k)
+
+        def load() -> dict[str, object]:
+            view = self.theme_view()
+            store = self.store()
+            ids = {cid for t in view.themes for cid in t.members}
+            by_id = store.clauses_by_id(ids)
+            tax = build_taxonomy(
+                list(by_id.values()),
+                view.themes,
+                view.areas,
+                store.member_rows(),
+                store.group_templates(),
+            )
+            tax["stale"] = view.stale
+            return tax
+
+        return self._cached("taxonomy", self.store(), load)  # type: ignore[no-any-return]
+
+    def export(self, fmt: str, *, k: int | None = None, compute: bool = True) -> str:
         """The taxonomy as ``json``, ``csv``, ``md`` or ``skos`` (Turtle)."""
-        return export_taxonomy(self.taxonomy(k=k), fmt)
+        from jdsearch.taxonomy import export as export_taxonomy
 
-    def _theme_model(
-        self, *, k: int | None = None, recompute: bool = False
-    ) -> tuple[list[Theme], list[Area]]:
-        store = self._store()
-        try:
-            if not store.get_meta("dupes_state"):
-                store.close()
-                self.dupes()
-                store = self._store()
-            base = f"{store.fingerprint()}:{store.get_meta('dupes_state')}"
-            if recompute or store.get_meta("themes_state") != f"{base}:{k}":
-                self._compute_themes(store, k, f"{base}:{k}")
-            return _load_themes(store)
-        finally:
-            store.close()
+        return export_taxonomy(self.taxonomy(k=k, compute=compute), fmt)
 
-    def _compute_themes(self, store: ClauseStore, k: int | None, state: str) -> None:
-        clauses = list(store.clauses())
-        groups = group_map(store.group_rows())
-        result = build_themes(
-            clauses,
-            groups,
-            lambda cs: feature_tokens(store, cs),
-            k=k,
-            describe=lambda cs: chinese_words(store, cs),
+    def _missing(self, what: str, command: str) -> str:
+        return (
+            f"{what} are not computed for this index "
+            f"(run: jdsearch {command} --index {self.index_dir})"
         )
-        model = {
-            "themes": [{**asdict(t), "members": []} for t in result.themes],
-            "areas": [asdict(a) for a in result.areas],
-            "params": result.params,
-        }
-        store.save_themes(result.assignment, json.dumps(model, ensure_ascii=False), state)
-        search_index.rebuild(store)
 
 
-def feature_tokens(store: ClauseStore, clauses: list[Clause]) -> list[list[str]]:
-    """Cross-lingual concept tokens (so English and Chinese share one space), plus the Chinese
-    words that have no concept. Built from the cached analyser tokens: jieba runs once."""
-    from jdsearch.concepts import default_mapper
-
-    mapper = default_mapper()
-    tokens = search_index.ensure_tokens(store, clauses)
-    out = []
-    for c in clauses:
-        coarse = [g[0] for g in decode_groups(tokens[c.clause_id][0])]
-        concepts = mapper.concepts_from_terms(coarse)
-        native = [t for t in coarse if not t.isascii() and t not in mapper.zh_concept]
-        out.append([CONCEPT + x for x in concepts] + native)
-    return out
+class NotComputed(IndexUnavailable):
+    """Duplicate groups or themes have never been computed for this index."""
 
 
-def concept_tokens(store: ClauseStore, clauses: list[Clause]) -> list[list[str]]:
-    """Concept tokens of each clause from the cached analyser tokens (no second jieba pass)."""
-    from jdsearch.concepts import default_mapper
-
-    mapper = default_mapper()
-    tokens = search_index.ensure_tokens(store, clauses)
-    return [
-        mapper.concepts_from_terms([g[0] for g in decode_groups(tokens[c.clause_id][0])])
-        for c in clauses
-    ]
+def _label(codes: Any, values: list[str], cnum: int) -> str:
+    if cnum < len(codes) and codes[cnum]:
+        return values[int(codes[cnum]) - 1]
+    return ""
 
 
-def chinese_words(store: ClauseStore, clauses: list[Clause]) -> list[list[str]]:
-    """Coarse Chinese words of each clause, for readable Chinese theme labels."""
-    tokens = search_index.ensure_tokens(store, clauses)
-    return [
-        [g[0] for g in decode_groups(tokens[c.clause_id][0]) if not g[0].isascii()] for c in clauses
-    ]
+def _empty() -> Any:
+    import numpy as np
 
-
-def _load_themes(store: ClauseStore) -> tuple[list[Theme], list[Area]]:
-    raw = store.get_meta("themes_model")
-    if not raw:
-        return [], []
-    model = json.loads(raw)
-    members: dict[str, list[str]] = {}
-    for cid, tid in sorted(store.theme_assignment().items()):
-        members.setdefault(tid, []).append(cid)
-    themes = []
-    for t in model["themes"]:
-        t["members"] = sorted(
-            members.get(t["theme_id"], []), key=lambda cid: (cid != t["canonical_id"], cid)
-        )
-        themes.append(Theme(**t))
-    return themes, [Area(**a) for a in model["areas"]]
-
-
-INCREMENTAL_LIMIT = 0.1  # above this share of new clauses, recompute groups from scratch
-
-
-def _refresh_groups(store: ClauseStore, added_docs: set[str]) -> None:
-    """Keep stored duplicate groups current after an ingest: incrementally when the change is
-    small (new clauses matched against existing groups), else mark them for recomputation."""
-    state = store.get_meta("dupes_state")
-    if not state:
-        return
-    parts = state.split(":")
-    if len(parts) != 4:  # written by an older version: recompute
-        store.set_meta("dupes_state", "")
-        return
-    _fingerprint, threshold, cross_lingual, cl_threshold = parts
-    clauses = list(store.clauses())
-    new_ids = {c.clause_id for c in clauses if c.doc_id in added_docs}
-    if len(new_ids) > INCREMENTAL_LIMIT * max(len(clauses), 1):
-        store.set_meta("dupes_state", "")
-        return
-    rows = update_groups(
-        store.group_rows(),
-        clauses,
-        new_ids,
-        float(threshold),
-        cross_lingual_threshold=float(cl_threshold) if cross_lingual == "True" else None,
-        concepts_of=lambda cs: concept_tokens(store, list(cs)),
-    )
-    store.save_groups(rows, f"{store.fingerprint()}:{threshold}:{cross_lingual}:{cl_threshold}")
-
-
-def _group_rows(groups: list[Group]) -> list[tuple[str, str, str, float, str, int]]:
-    return [
-        (m.clause_id, g.group_id, g.canonical_id, m.similarity, m.relation, rank)
-        for g in groups
-        for rank, m in enumerate(g.members)
-    ]
-
-
-def _load_groups(store: ClauseStore) -> list[Group]:
-    groups: dict[str, Group] = {}
-    for cid, gid, canon, sim, rel, _rank in store.group_rows():
-        g = groups.setdefault(gid, Group(gid, canon))
-        g.members.append(Member(cid, sim, rel))
-    return sorted(groups.values(), key=lambda g: (-len(g.members), g.group_id))
+    return np.zeros(0, dtype=np.int64)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 
@@ -81,18 +82,38 @@ class Normalizer:
         return self._variant_re.sub(lambda m: self.variants[m.group(0)], folded)
 
     def normalize_with_map(self, text: str) -> tuple[str, list[int]]:
-        """Matching form plus, for each of its characters, the index of the source character."""
+        """Matching form plus, for each of its characters, the index of the source character.
+
+        The string is always exactly :meth:`normalize`'s (one normaliser): NFKC runs on
+        clusters (a character with the combining marks or half-width sound marks that follow
+        it), so composed forms come out as they do for the whole string; where a step changes
+        the length, the offsets are aligned with ``difflib`` rather than guessed.
+        """
+        if unicodedata.is_normalized("NFKC", text):  # the common case: no Python loop
+            lowered = text.lower()
+            if len(lowered) == len(text):
+                converted = _t2s().convert(lowered)
+                if len(converted) == len(text):
+                    return self._apply_variants(converted, list(range(len(text))))
         chars: list[str] = []
         origin: list[int] = []
-        for i, ch in enumerate(text):
-            piece = unicodedata.normalize("NFKC", ch).lower()
+        for start, cluster in _clusters(text):
+            piece = unicodedata.normalize("NFKC", cluster).lower()
             chars.append(piece)
-            origin.extend([i] * len(piece))
+            origin.extend([start] * len(piece))
         folded = "".join(chars)
+        whole = unicodedata.normalize("NFKC", text).lower()
+        if folded != whole:  # context-dependent case mapping (final sigma) and the like
+            folded, origin = _realign(folded, origin, whole)
         converted = _t2s().convert(folded)
-        if len(converted) != len(folded):  # phrase entry changed length: convert char by char
-            converted = "".join(_t2s().convert(c) for c in folded)
+        if converted != folded:
+            converted, origin = _realign(folded, origin, converted)
         return self._apply_variants(converted, origin)
+
+    def alternatives(self, text: str) -> list[str]:
+        """Matching forms of ``text`` in every wording: its own first, then those of its
+        OpenCC phrase-level forms (see :func:`phrase_forms`) that differ from it."""
+        return list(dict.fromkeys([self.normalize(text), *map(self.normalize, phrase_forms(text))]))
 
     def _apply_variants(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
         if self._variant_re is None:
@@ -114,6 +135,59 @@ class Normalizer:
         out.append(text[last:])
         out_origin.extend(origin[last:])
         return "".join(out), out_origin
+
+
+_COMBINING_EXTRA = frozenset("\uff9e\uff9f\u3099\u309a")  # (half-width) kana sound marks
+
+
+def _clusters(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, cluster): a character plus the combining marks that follow it."""
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or not (
+            unicodedata.combining(text[i]) or text[i] in _COMBINING_EXTRA
+        ):
+            yield start, text[start:i]
+            start = i
+
+
+def _realign(src: str, origin: list[int], dst: str) -> tuple[str, list[int]]:
+    """Offsets for ``dst`` from those of ``src`` (equal-length: position by position)."""
+    if len(src) == len(dst):
+        return dst, origin
+    from difflib import SequenceMatcher
+
+    out: list[int] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, src, dst, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.extend(origin[i1:i2])
+        else:
+            span = origin[i1:i2] or [origin[i1 - 1] if i1 else 0]
+            last = len(span) - 1
+            steps = max(j2 - j1 - 1, 1)
+            out.extend(span[round(k * last / steps)] for k in range(j2 - j1))
+    return dst, out
+
+
+_PHRASE_CONFIGS = ("tw2sp", "hk2s", "s2twp")
+
+
+@lru_cache(maxsize=4)
+def _opencc(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+def phrase_forms(text: str) -> list[str]:
+    """The text through OpenCC's phrase-level conversions: Taiwan/HK wording to mainland
+    (tw2sp, hk2s: 資料分析 -> 数据分析, 應用程式 -> 应用程序) and mainland to Taiwan (s2twp:
+    数据分析 -> 資料分析). Used as *alternatives* beside the character-level form, never
+    instead of it: tw2sp alone would also turn 檔案 into 文件."""
+    if not _HAN.search(text):
+        return []
+    if _t2s().convert(text) == text:  # simplified (or script-neutral): its Taiwan wording
+        return [_opencc("s2twp").convert(text)]
+    mainland = _opencc("tw2sp").convert(text)  # traditional: mainland, then back to Taiwan
+    return [mainland, _opencc("hk2s").convert(text), _opencc("s2twp").convert(mainland)]
 
 
 @lru_cache(maxsize=1)

@@ -1,45 +1,75 @@
-"""Querying the Whoosh index: parse the user's query, analyse it like the index, rank, highlight.
+"""Querying: parse the user's query, analyse it like the index, run it on the engine, join the
+hits with SQLite, highlight the user's own characters.
 
 Query language (deliberately small, so no user query can crash it):
   words            all required (AND); if nothing matches, any-term (OR) is tried
-  "a phrase"       words in order
-  -word / -"a b"   must not match
-  lang:zh-Hant  kind:duty  doc:ID  section:城市經理  theme:ID   filters (values may be quoted)
+  "a phrase"       words in order (Chinese: the characters in a row)
+  -word / -"a b"   must not match (by the same matching as inclusion)
+  lang:zh-Hant  kind:duty  doc:ID  section:城市經理  theme:ID  group:ID  source:PATH
+  title:数据分析  company:NAME  city:上海  date:2018      filters (values may be quoted)
+
+A word matches as a whole word (field ``body``), inside a longer word or across the
+segmenter's cuts (its character pairs, field ``gram``, ranked lower: 看板 finds 数据看板), in
+every wording OpenCC knows (数据分析 finds 資料分析, and back), as the dictionary words of a
+compound (客户管理 finds 客户 … 管理), and — for an unknown English word — as its closest
+known words (competiter finds competitor).
 """
 
 from __future__ import annotations
 
+import html
 import re
-import struct
-import zlib
+import threading
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-from whoosh import query as Q
-from whoosh import scoring
-from whoosh.searching import Searcher
 
-from jdsearch.analysis import INDEX, QUERY, Analyzer, default_analyzer
-from jdsearch.index import load_vocab, open_index
+from jdsearch.analysis import QUERY, Analyzer
+from jdsearch.engines import (
+    EVERY,
+    And,
+    EngineReader,
+    Filter,
+    Node,
+    Or,
+    Phrase,
+    Ranked,
+    Term,
+)
 from jdsearch.normalize import LANGS
-from jdsearch.segment import KINDS
 from jdsearch.store import ClauseStore, JdsearchError
 
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 1000
-FACET_FIELDS = ("kind", "lang", "theme", "source")
-FILTER_FIELDS = {
-    "lang": "lang",
-    "kind": "kind",
-    "doc": "doc_id",
-    "section": "section",
-    "theme": "theme",
-    "source": "source",
-    "group": "group",
-}
+FACET_FIELDS = ("kind", "lang", "theme", "source", "title", "company", "city")
+FILTER_FIELDS = (
+    "lang",
+    "kind",
+    "doc",
+    "section",
+    "theme",
+    "group",
+    "source",
+    "title",
+    "company",
+    "city",
+    "date",
+)
+GRAM_BOOST = 0.5  # a word found inside a longer word ranks below the word itself
+TYPO_BOOST = 0.8
+SPLIT_BOOST = 0.3  # 客户管理 as 客户 … 管理 apart ranks below the compound itself
 _TOKEN = re.compile(r'\s*(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))', re.UNICODE)
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+_HAN_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+_NON_WORD = re.compile(r"[\W_]+")
+_LATIN_RUN = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:['’][a-z]+)?")
+_ALNUM_PART = re.compile(r"[a-z\u00c0-\u024f]+|[0-9]+")
+
+
+KINDS = ("duty", "requirement", "other")  # as jdsearch.segment types them (not imported: slow)
 
 
 class QuerySyntaxError(JdsearchError):
@@ -66,12 +96,16 @@ class Hit:
     kind: str
     text: str
     score: float
-    highlight: str
+    highlight: str  # HTML: the text escaped, matches inside <mark>
     spans: list[tuple[int, int]]
     theme: str = ""
     group: str = ""
     variants: int = 1
     documents: int = 1
+    title: str = ""
+    company: str = ""
+    city: str = ""
+    date: str = ""
 
     def to_json(self) -> dict[str, object]:
         d = asdict(self)
@@ -85,16 +119,31 @@ class SearchResult:
     hits: list[Hit]
     mode: str  # "all" terms matched, or the "any" fallback
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    stale: bool = False  # the index is behind the clause table (see ``warning``)
+    warning: str = ""
+
+
+# --------------------------------------------------------------------------- parsing
+def clean_query(text: str) -> str:
+    """The query as text the parser can trust: no lone surrogates or control characters."""
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        raise QuerySyntaxError("query contains invalid characters (lone surrogates)")
+    return "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
+    )
 
 
 def parse_query(text: str) -> ParsedQuery:
     """Split the user's query into terms, phrases, exclusions and filters."""
-    if not text or not text.strip():
+    if not isinstance(text, str) or not text or not text.strip():
         raise QuerySyntaxError("empty query")
     if len(text) > MAX_QUERY_CHARS:
         raise QuerySyntaxError(
             f"query too long ({len(text)} characters, at most {MAX_QUERY_CHARS})"
         )
+    text = clean_query(text)
+    if not text.strip():
+        raise QuerySyntaxError("empty query")
     if text.count('"') % 2:
         raise QuerySyntaxError('unbalanced quote (")')
     pq = ParsedQuery()
@@ -131,98 +180,104 @@ def _add_filter(pq: ParsedQuery, name: str, value: str, neg: str) -> None:
         raise QuerySyntaxError(f"filter {name}: needs a value")
     if neg:
         raise QuerySyntaxError(f"negated filters (-{name}:) are not supported")
-    _check_filter(name, value)
+    check_filter(name, value)
     pq.filters.setdefault(name, []).append(value)
 
 
-def _check_filter(name: str, value: str) -> None:
+def check_filter(name: str, value: str) -> None:
     if name == "lang" and value not in LANGS:
         raise QuerySyntaxError(f"lang: takes one of {', '.join(LANGS)}")
     if name == "kind" and value not in KINDS:
         raise QuerySyntaxError(f"kind: takes one of {', '.join(KINDS)}")
 
 
-class QueryBuilder:
-    """Turns a :class:`ParsedQuery` into Whoosh query objects, analysed like the index."""
+# --------------------------------------------------------------------------- planning
+@dataclass
+class Plan:
+    """The analysed query: what every engine runs, and what highlights mark."""
 
-    def __init__(
-        self, searcher: Searcher, analyzer: Analyzer, vocab: dict[str, int] | None = None
-    ) -> None:
-        self.searcher = searcher
-        self.reader = searcher.reader()
+    all_terms: Node | None  # every word required
+    any_terms: Node | None  # the fallback: any word
+    parts: int  # analysed words and phrases (客户档案回款 makes two)
+    exclude: Node | None
+    highlight: set[str] = field(default_factory=set)
+    inside: set[str] = field(default_factory=set)  # Han terms also marked inside longer words
+
+
+class QueryPlanner:
+    """Turns a :class:`ParsedQuery` into engine-neutral query trees, analysed like the index."""
+
+    def __init__(self, analyzer: Analyzer, vocab: dict[str, int] | None = None) -> None:
         self.an = analyzer
         self.vocab = vocab or {}
-        self._words = list(self.vocab)
-        self.highlight_terms: set[str] = set()
-        self.n_parts = 0
+        self._words: list[str] | None = None
 
-    def text_query(self, pq: ParsedQuery, conjunction: bool) -> Q.Query | None:
-        parts: list[Q.Query] = []
+    def plan(self, pq: ParsedQuery) -> Plan:
+        self.highlight: set[str] = set()
+        self.inside: set[str] = set()
+        parts: list[Node] = []
         for term in pq.terms:
-            parts.extend(self._word_queries(term))
+            parts.extend(self._word(term))
         for phrase in pq.phrases:
-            pq_ = self._phrase(phrase)
-            if pq_ is not None:
-                parts.append(pq_)
-        self.n_parts = len(parts)  # analysed words and phrases: 客户档案回款 makes two
-        if not parts:
-            return None
-        if len(parts) == 1:
-            return parts[0]
-        return Q.And(parts) if conjunction else Q.Or(parts)
-
-    def negative(self, pq: ParsedQuery) -> Q.Query | None:
-        parts: list[Q.Query] = []
+            node = self._phrase(phrase)
+            if node is not None:
+                parts.append(node)
+        excluded: list[Node] = []
         for text in pq.excluded:
-            parts.extend(self._word_queries(text, fuzzy=False))
-        return Q.Or(parts) if parts else None
-
-    def filter(self, pq: ParsedQuery) -> Q.Query | None:
-        parts: list[Q.Query] = []
-        for name, values in pq.filters.items():
-            fieldname = FILTER_FIELDS[name]
-            alts: list[Q.Query] = []
-            for v in values:
-                if fieldname == "section":
-                    alts.append(self._section(v))
-                elif fieldname == "theme":  # ids are D04 / R02; d04 means the same
-                    alts.append(Q.Term(fieldname, v.upper()))
-                else:
-                    alts.append(Q.Term(fieldname, v))
-            if alts:
-                parts.append(alts[0] if len(alts) == 1 else Q.Or(alts))
-        return Q.And(parts) if parts else None
-
-    def _section(self, value: str) -> Q.Query:
-        """Sections whose (normalised) title contains the value, in any script."""
-        want = self.an.normalizer.normalize(value)
-        titles = [
-            t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.lexicon("section")
-        ]
-        hits: list[Q.Query] = [Q.Term("section", t) for t in titles if want in t]
-        return Q.Or(hits) if hits else Q.NullQuery
+            excluded.extend(self._word(text, fuzzy=False))
+        return Plan(
+            all_terms=_join(And, parts),
+            any_terms=_join(Or, parts),
+            parts=len(parts),
+            exclude=_join(Or, excluded),
+            highlight=self.highlight,
+            inside=self.inside,
+        )
 
     # ---- words
-    def _word_queries(self, text: str, fuzzy: bool = True) -> list[Q.Query]:
-        """One query per coarse token; a compound also matches as its sub-words (OR)."""
-        out: list[Q.Query] = []
-        for tok in self.an.terms(text, QUERY):
-            alts: list[Q.Query] = [Q.Term("body", tok)]
-            self.highlight_terms.add(tok)
-            subs = [t for t in self.an.terms(tok, INDEX)[1:]]
-            if len(subs) >= 2:
-                alts.append(Q.And([Q.Term("body", s) for s in subs]))
-                self.highlight_terms.update(subs)
-            if fuzzy and tok.isascii() and tok.isalpha():
-                alts.extend(self._typo_alternatives(text, tok))
-            out.append(alts[0] if len(alts) == 1 else Q.Or(alts))
-        return out
+    def _word(self, text: str, fuzzy: bool = True) -> list[Node]:
+        """One node per coarse token of the user's word; each in every wording OpenCC knows."""
+        forms = [self.an.terms(form, QUERY, normalized=True) for form in self._forms(text)]
+        forms = [f for f in forms if f]
+        if not forms:
+            return []
+        base = forms[0]
+        nodes = [self._token(tok, text, fuzzy) for tok in base]
+        alternatives = [f for f in forms[1:] if f != base]
+        if not alternatives:
+            return nodes
+        # another wording of the whole word (资料分析 for 数据分析): either wording matches
+        alt_nodes = [_join(And, [self._token(t, text, False) for t in f]) for f in alternatives]
+        whole = _join(And, nodes)
+        return [_join(Or, [whole, *alt_nodes])]  # type: ignore[list-item]
 
-    def _typo_alternatives(self, raw: str, stem: str) -> list[Q.Query]:
-        """'competiter' -> competitor: only when the word is unknown, and only the closest words."""
+    def _forms(self, text: str) -> list[str]:
+        return self.an.normalizer.alternatives(text)
+
+    def _token(self, tok: str, raw: str, fuzzy: bool) -> Node:
+        self.highlight.add(tok)
+        alts: list[Node] = [Term("body", tok)]
+        inside = self._inside(tok)
+        if inside is not None:
+            alts.append(inside)
+        subs = [s for s in self.an.subwords(tok)]
+        if len(subs) >= 2:  # 客户管理 also as 客户 … 管理
+            alts.append(And(tuple(Term("body", s, SPLIT_BOOST) for s in subs)))
+            self.highlight.update(subs)
+        if fuzzy and tok.isascii() and tok.isalpha():
+            alts.extend(self._typos(raw, tok))
+        return alts[0] if len(alts) == 1 else Or(tuple(alts))
+
+    def _typos(self, raw: str, stem: str) -> list[Node]:
+        """'competiter' -> competitor: only when the word is unknown, and only the closest."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
         for word in re.findall(r"[a-z]{3,}", raw.lower()):
             if self.an.stem(word) != stem or word in self.vocab:
                 continue
+            if self._words is None:
+                self._words = list(self.vocab)
             maxdist = 1 if len(word) <= 5 else 2
             found = process.extract(
                 word, self._words, scorer=Levenshtein.distance, score_cutoff=maxdist, limit=20
@@ -232,222 +287,305 @@ class QueryBuilder:
                 key=lambda w: (Levenshtein.distance(w, word), -self.vocab[w]),
             )
             stems = {self.an.stem(w) for w in near[:2]} - {stem}
-            self.highlight_terms.update(stems)
-            return [Q.Term("body", s, boost=0.8) for s in sorted(stems)]
+            self.highlight.update(stems)
+            return [Term("body", s, TYPO_BOOST) for s in sorted(stems)]
         return []
 
-    def _phrase(self, text: str) -> Q.Query | None:
-        toks = self.an.terms(text, QUERY)
-        self.highlight_terms.update(toks)
-        if not toks:
-            return None
-        if len(toks) == 1:
-            return self._word_queries(text)[0]
-        return Q.Phrase("body", toks)
+    def _inside(self, word: str) -> Node | None:
+        """The word inside longer words or across segmenter cuts: all its character pairs
+        (Chinese), or the word as a part of a mixed word (9001 in iso9001)."""
+        if _HAN_WORD.fullmatch(word):
+            self.inside.add(word)
+            grams = list(dict.fromkeys(self.an.grams(word)))
+            if len(grams) == 1:  # the word itself is a pair: body already has it as a word
+                return Term("gram", word, GRAM_BOOST)
+            boost = GRAM_BOOST / len(grams)
+            # each pair as a word of the clause (body) or inside/across its words (gram)
+            pairs = [Or((Term("body", g, boost), Term("gram", g, boost))) for g in grams]
+            return And(tuple(pairs))
+        if word.isascii() and word.isalnum():
+            return Term("gram", word, GRAM_BOOST)
+        return None
 
-
-class SearchEngine:
-    """Keeps the Whoosh index open; one instance serves many queries (the web app keeps one)."""
-
-    def __init__(self, index_dir: str, analyzer: Analyzer | None = None) -> None:
-        self.index_dir = index_dir
-        self.ix = open_index(index_dir)  # type: ignore[arg-type]
-        self.an = analyzer or default_analyzer()
-        self._searcher: Searcher | None = None
-        store = ClauseStore(index_dir)
-        try:
-            self.vocab = load_vocab(store)
-        finally:
-            store.close()
-
-    def searcher(self) -> Searcher:
-        try:
-            if self._searcher is None:
-                self._searcher = self.ix.searcher(weighting=scoring.BM25F())
+    # ---- phrases
+    def _phrase(self, text: str) -> Node | None:
+        """Words in order; for Chinese, the characters in a row (so "客户 档案" is 客户档案)."""
+        alts: list[Node] = []
+        for form in self._forms(_HAN_SPACE.sub("", text)):
+            toks = self.an.terms(form, QUERY, normalized=True)
+            if not toks:
+                continue
+            self.highlight.update(toks)
+            chars = _NON_WORD.sub("", form)
+            if len(toks) == 1:
+                alts.append(self._token(toks[0], text, False))
+            elif _HAN_WORD.fullmatch(chars):
+                # Chinese characters in a row: every adjacent pair, as a word or inside one
+                # (a match of the words as a phrase has all the pairs, so nothing is lost)
+                alts.append(self._inside(chars))  # type: ignore[arg-type]
+                self.highlight.add(chars)
             else:
-                self._searcher = self._searcher.refresh()
-        except (OSError, EOFError, struct.error, zlib.error) as exc:
-            raise JdsearchError(
-                f"corrupt search index in {self.index_dir} ({type(exc).__name__}): "
-                "run jdsearch reindex"
-            ) from None
-        return self._searcher
-
-    def close(self) -> None:
-        if self._searcher is not None:
-            self._searcher.close()
-        self.ix.close()
-
-    def search(
-        self,
-        text: str,
-        *,
-        limit: int = 10,
-        offset: int = 0,
-        lang: str | None = None,
-        kind: str | None = None,
-        collapse: bool = False,
-        facets: bool = False,
-    ) -> SearchResult:
-        if not 1 <= limit <= MAX_LIMIT:
-            raise QuerySyntaxError(f"limit must be between 1 and {MAX_LIMIT}")
-        if offset < 0:
-            raise QuerySyntaxError("offset must be >= 0")
-        pq = parse_query(text)
-        s = self.searcher()
-        qb = QueryBuilder(s, self.an, self.vocab)
-        # a lang/kind argument narrows the query's own filters (a facet click on `lang:en ...`)
-        flt = _and(qb.filter(pq), *self._param_filters(lang=lang, kind=kind))
-        neg = qb.negative(pq)
-        q_all = qb.text_query(pq, True)  # analysed once: jieba and typo lookups are not free
-        if (pq.terms or pq.phrases) and q_all is None and not pq.filters:
-            raise QuerySyntaxError("query has no searchable words (only stopwords)")
-        mode = "all"
-        try:
-            results, docs = self._run(s, q_all, flt, neg, limit, offset, collapse)
-            if results.total == 0 and qb.n_parts > 1:
-                mode = "any"
-                q_any = qb.text_query(pq, False)
-                results, docs = self._run(s, q_any, flt, neg, limit, offset, collapse)
-        except (OSError, EOFError, struct.error, zlib.error) as exc:
-            raise JdsearchError(
-                f"corrupt search index in {self.index_dir} ({type(exc).__name__}): "
-                "run jdsearch reindex"
-            ) from None
-        results.mode = mode
-        for hit in results.hits:
-            hit.spans, hit.highlight = highlight(self.an, hit.text, qb.highlight_terms)
-        if facets:
-            results.facets = self._facets(s, docs)
-        return results
-
-    @staticmethod
-    def _param_filters(**params: str | None) -> list[Q.Query]:
-        out: list[Q.Query] = []
-        for name, value in params.items():
-            if value:
-                _check_filter(name, value)
-                out.append(Q.Term(FILTER_FIELDS[name], value))
-        return out
-
-    def _run(
-        self,
-        s: Searcher,
-        q: Q.Query | None,
-        flt: Q.Query | None,
-        neg: Q.Query | None,
-        limit: int,
-        offset: int,
-        collapse: bool,
-    ) -> tuple[SearchResult, np.ndarray]:
-        """The page of hits and the document numbers of every match.
-
-        Whoosh ranks the top ``offset + limit`` with block-max skipping, so its own count is an
-        estimate (often double); the exact total comes from one unscored pass over the matches.
-        """
-        q = q if q is not None else Q.Every()
-        want = offset + limit
-        docs = self._matches(s, q, flt, neg)
-        if not len(docs):
-            return SearchResult(total=0, hits=[], mode=""), docs
-        if not collapse:
-            r = s.search(q, limit=want, filter=flt, mask=neg)
-            # not list(r): list() asks len() for a size hint, and Whoosh then re-runs the query
-            hits = [
-                self._hit(r[i], r[i].score) for i in range(offset, min(want, r.scored_length()))
-            ]
-            return SearchResult(total=len(docs), hits=hits, mode=""), docs
-        r = s.search(q, limit=want, filter=flt, mask=neg, collapse="collapse", collapse_limit=1)
-        hits = []
-        for h in (r[i] for i in range(offset, min(want, r.scored_length()))):
-            hit = self._hit(h, h.score)
-            hit.variants, hit.documents = self._group_size(s, h["collapse"])
-            hits.append(hit)
-        return SearchResult(total=self._distinct_keys(s, docs), hits=hits, mode=""), docs
-
-    @staticmethod
-    def _distinct_keys(s: Searcher, docs: np.ndarray) -> int:
-        """How many collapsed hits the matches make: distinct ``collapse`` keys."""
-        reader = s.reader()
-        if reader.has_column("collapse"):
-            col = reader.column_reader("collapse")
-            return len({col[d] for d in docs.tolist()})
-        return len({s.stored_fields(d)["collapse"] for d in docs.tolist()})  # pre-column index
-
-    @staticmethod
-    def _matches(
-        s: Searcher, q: Q.Query, flt: Q.Query | None, neg: Q.Query | None
-    ) -> np.ndarray:
-        full = _and(q, flt) or Q.Every()
-        if neg is not None:
-            full = Q.AndNot(full, neg)
-        return np.fromiter(s.docs_for_query(full), dtype=np.int64)
-
-    def _group_size(self, s: Searcher, key: str) -> tuple[int, int]:
-        docs = s.search(Q.Term("collapse", key), limit=None)
-        return len(docs), len({d["doc_id"] for d in docs})
-
-    def _facets(self, s: Searcher, docs: np.ndarray) -> dict[str, dict[str, int]]:
-        """Counts per facet value over every match, without scoring or loading stored fields:
-        the matching document numbers index per-field value codes held in numpy arrays."""
-        out: dict[str, dict[str, int]] = {}
-        for name, (codes, values) in self._facet_codes(s).items():
-            counts = np.bincount(codes[docs], minlength=len(values) + 1)[1:]
-            top = np.argsort(-counts, kind="stable")[:50]
-            # a clause with no theme (ingested after the last themes run) is not a facet value
-            out[name] = {values[i]: int(counts[i]) for i in top.tolist() if counts[i] and values[i]}
-        return out
-
-    def _facet_codes(self, s: Searcher) -> dict[str, tuple[np.ndarray, list[str]]]:
-        """docnum -> value code (0 = none) per facet field; built once per searcher from the
-        postings (a pass over each field's terms, not over stored documents)."""
-        cached = getattr(self, "_facet_cache", None)
-        if cached is not None and cached[0] is s:
-            return cached[1]
-        reader = s.reader()
-        tables: dict[str, tuple[np.ndarray, list[str]]] = {}
-        for name in FACET_FIELDS:
-            codes = np.zeros(reader.doc_count_all(), dtype=np.int32)
-            values: list[str] = []
-            for term in reader.lexicon(name):
-                values.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-                ids = np.fromiter(reader.postings(name, term).all_ids(), dtype=np.int64)
-                codes[ids] = len(values)
-            tables[name] = (codes, values)
-        self._facet_cache = (s, tables)
-        return tables
-
-    @staticmethod
-    def _hit(h, score: float) -> Hit:  # type: ignore[no-untyped-def]
-        return Hit(
-            clause_id=h["clause_id"],
-            doc_id=h["doc_id"],
-            source=h["source"],
-            section=h.get("section_text", ""),
-            lang=h["lang"],
-            kind=h["kind"],
-            text=h["text"],
-            score=round(float(score), 4),
-            highlight="",
-            spans=[],
-            theme=h.get("theme", ""),
-            group=h.get("group", ""),
-        )
+                alts.append(Phrase("body", tuple(toks)))
+        return _join(Or, list(dict.fromkeys(alts)))
 
 
-def _and(*parts: Q.Query | None) -> Q.Query | None:
+def _join(kind: type[And] | type[Or], parts: Sequence[Node | None]) -> Node | None:
     kept = [p for p in parts if p is not None]
     if not kept:
         return None
-    return kept[0] if len(kept) == 1 else Q.And(kept)
+    return kept[0] if len(kept) == 1 else kind(tuple(kept))
 
 
-def highlight(an: Analyzer, text: str, terms: set[str]) -> tuple[list[tuple[int, int]], str]:
-    """Spans of ``text`` (original script) whose tokens match query terms, and a marked copy."""
+# --------------------------------------------------------------------------- views
+class Views:
+    """Per-generation facts about every clause, as numpy arrays indexed by clause number:
+    facet codes, collapse keys, group and theme labels. Built lazily from SQLite, once per
+    generation of the clause table and of the stages that label it."""
+
+    def __init__(
+        self, store: ClauseStore, key: tuple[object, ...], normalize: Callable[[str], str]
+    ) -> None:
+        self.key = key
+        self._store = store
+        self._normalize = normalize
+        self._lock = threading.Lock()
+        self._arrays: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._strings: dict[str, list[tuple[str, str]]] = {}
+
+    def close(self) -> None:
+        with self._lock:
+            self._store.close()
+
+    def codes(self, name: str) -> tuple[np.ndarray, list[str]]:
+        """cnum -> value code (0: none) and the values (code - 1 indexes them)."""
+        with self._lock:
+            if name not in self._arrays:
+                self._arrays[name] = self._build(name)
+            return self._arrays[name]
+
+    def _rows(self, name: str) -> list[tuple[int, str]]:
+        q = self._store.q
+        if name in ("kind", "lang", "source", "doc_id"):
+            col = "source" if name == "source" else name
+            if name == "source":  # facet by file: a table row's source is "file#row"
+                return [(c, s.split("#", 1)[0]) for c, s in q("SELECT cnum, source FROM clauses")]
+            return list(q(f'SELECT cnum, "{col}" FROM clauses'))
+        if name in ("title", "company", "city", "date"):
+            return list(
+                q(
+                    f"SELECT c.cnum, d.{name} FROM clauses c JOIN documents d USING (doc_id) "
+                    f"WHERE d.{name} != ''"
+                )
+            )
+        if name == "theme":
+            return list(
+                q("SELECT c.cnum, t.theme_id FROM themes t JOIN clauses c USING (clause_id)")
+            )
+        if name == "group":
+            return list(
+                q("SELECT c.cnum, g.group_id FROM dupe_members g JOIN clauses c USING (clause_id)")
+            )
+        if name == "collapse":  # the group, else the exact wording without punctuation
+            groups = dict(self._rows("group"))
+            out = []
+            for cnum, norm in q("SELECT cnum, norm FROM clauses"):
+                out.append((cnum, groups.get(cnum) or "=" + _NON_WORD.sub("", norm)))
+            return out
+        raise KeyError(name)
+
+    def _build(self, name: str) -> tuple[np.ndarray, list[str]]:
+        rows = self._rows(name)
+        size = max((c for c, _ in rows), default=0) + 1
+        size = max(
+            size, int(self._store.q("SELECT COALESCE(MAX(cnum), 0) FROM clauses").fetchone()[0]) + 1
+        )
+        codes = np.zeros(size, dtype=np.int32)
+        index: dict[str, int] = {}
+        for cnum, value in rows:
+            if value:
+                codes[cnum] = index.setdefault(value, len(index) + 1)
+        return codes, list(index)
+
+    def distinct(self, name: str) -> list[tuple[str, str]]:
+        """(value, its matching form) for a text field filtered by substring (section, title …)."""
+        with self._lock:
+            if name not in self._strings:
+                table = "clauses" if name == "section" else "documents"
+                values = [
+                    r[0] for r in self._store.q(f"SELECT DISTINCT {name} FROM {table}") if r[0]
+                ]
+                self._strings[name] = [(v, self._normalize(v)) for v in values]
+            return self._strings[name]
+
+
+# --------------------------------------------------------------------------- filters
+def resolve_filters(
+    store: ClauseStore, views: Views, pq: ParsedQuery, normalize: Callable[[str], str]
+) -> Filter:
+    """Typed filters to engine terms (kind, lang) and one clause-number set for the rest:
+    several values of one filter are alternatives (OR), different filters all apply (AND)."""
+    flt = Filter(
+        kinds=tuple(pq.filters.get("kind", ())),
+        langs=tuple(pq.filters.get("lang", ())),
+    )
+    sets: list[np.ndarray] = []
+    for name, values in pq.filters.items():
+        if name in ("kind", "lang"):
+            continue
+        found = [_cnums_for(store, views, name, v, normalize) for v in values]
+        sets.append(np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64))
+    if sets:
+        allow = sets[0]
+        for s in sets[1:]:
+            allow = np.intersect1d(allow, s, assume_unique=True)
+        flt.allow = allow
+    return flt
+
+
+def _cnums_for(
+    store: ClauseStore, views: Views, name: str, value: str, normalize: Callable[[str], str]
+) -> np.ndarray:
+    q = store.q
+    if name == "doc":
+        rows = q("SELECT cnum FROM clauses WHERE doc_id=?", (value,))
+    elif name in ("theme", "group"):
+        codes, values = views.codes(name)
+        wanted = {i + 1 for i, v in enumerate(values) if v.lower() == value.lower()}
+        return np.nonzero(np.isin(codes, list(wanted)))[0] if wanted else np.zeros(0, np.int64)
+    elif name == "source":
+        v = value.strip().rstrip("/")
+        rows = q(
+            "SELECT cnum FROM clauses WHERE source = ? OR source LIKE ? ESCAPE '\\' "
+            "OR source LIKE ? ESCAPE '\\' OR source LIKE ? ESCAPE '\\' "
+            "OR source LIKE ? ESCAPE '\\'",
+            (v, _esc(v) + "#%", "%/" + _esc(v), "%/" + _esc(v) + "#%", _esc(v) + "/%"),
+        )
+    else:  # section and the posting fields: substring of the matching form, any script
+        want = normalize(value)
+        matched = [v for v, n in views.distinct(name) if want in n]
+        if not matched:
+            return np.zeros(0, np.int64)
+        out: list[int] = []
+        col = "section" if name == "section" else name
+        for i in range(0, len(matched), 900):
+            part = matched[i : i + 900]
+            marks = ",".join("?" * len(part))
+            sql = (
+                f"SELECT cnum FROM clauses WHERE section IN ({marks})"
+                if name == "section"
+                else f"SELECT c.cnum FROM clauses c JOIN documents d USING (doc_id) "
+                f"WHERE d.{col} IN ({marks})"
+            )
+            out += [r[0] for r in q(sql, part)]
+        return np.array(out, dtype=np.int64)
+    return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+
+def _esc(v: str) -> str:
+    return v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --------------------------------------------------------------------------- running
+def run(
+    reader: EngineReader,
+    plan: Plan,
+    flt: Filter,
+    *,
+    limit: int,
+    offset: int,
+    collapse: bool,
+    views: Views,
+) -> tuple[Ranked, str, Node]:
+    """Ranked clause numbers (a page, after ``offset``) and the mode; collapse folds by key."""
+    flt.exclude = plan.exclude
+    q = plan.all_terms if plan.all_terms is not None else EVERY
+    mode = "all"
+    ranked = _page(reader, q, flt, limit, offset, collapse, views)
+    if ranked.total == 0 and plan.parts > 1 and plan.any_terms is not None:
+        mode, q = "any", plan.any_terms
+        ranked = _page(reader, q, flt, limit, offset, collapse, views)
+    return ranked, mode, q
+
+
+def _page(
+    reader: EngineReader,
+    q: Node,
+    flt: Filter,
+    limit: int,
+    offset: int,
+    collapse: bool,
+    views: Views,
+) -> Ranked:
+    want = offset + limit
+    if not collapse:
+        r = reader.search(q, flt, want)
+        return Ranked(r.cnums[offset:], r.scores[offset:], r.total)
+    codes, _ = views.codes("collapse")
+    depth = max(want * 4, 50)
+    while True:
+        r = reader.search(q, flt, depth)
+        seen: dict[int, int] = {}
+        for i, c in enumerate(r.cnums):
+            key = int(codes[c]) if c < len(codes) else -c
+            seen.setdefault(key, i)
+            if len(seen) >= want:
+                break
+        if len(seen) >= want or depth >= r.total:
+            break
+        depth *= 4
+    keep = sorted(seen.values())[offset:want]
+    everything = reader.matches(q, flt)
+    total = len(np.unique(codes[everything[everything < len(codes)]])) if len(everything) else 0
+    return Ranked([r.cnums[i] for i in keep], [r.scores[i] for i in keep], total)
+
+
+def facets(views: Views, cnums: np.ndarray) -> dict[str, dict[str, int]]:
+    """Counts per facet value over every match, from the per-clause code arrays."""
+    out: dict[str, dict[str, int]] = {}
+    for name in FACET_FIELDS:
+        codes, values = views.codes(name)
+        inside = cnums[cnums < len(codes)]
+        counts = np.bincount(codes[inside], minlength=len(values) + 1)[1:]
+        top = np.argsort(-counts, kind="stable")[:50]
+        out[name] = {values[i]: int(counts[i]) for i in top.tolist() if counts[i]}
+    return out
+
+
+# --------------------------------------------------------------------------- highlighting
+def highlight(
+    an: Analyzer,
+    text: str,
+    terms: set[str],
+    inside: set[str] = frozenset(),  # type: ignore[assignment]
+) -> tuple[list[tuple[int, int]], str]:
+    """Spans of ``text`` (original script) that match the query's terms, and an HTML copy:
+    the text escaped, the spans inside ``<mark>``.
+
+    No second segmentation: Chinese terms are found as substrings of the matching form (so a
+    word found inside a longer word is marked too), Latin words by their stems (the word's
+    parts too: iso in iso9001); offsets map back to the user's own characters.
+    """
+    norm, origin = an.normalizer.normalize_with_map(text)
     spans: list[tuple[int, int]] = []
-    for tok in an.tokens(text, INDEX):
-        if tok.text in terms:
-            spans.append((tok.start, tok.end))
+
+    def mark(s: int, e: int) -> None:
+        if e > s:
+            spans.append((origin[s], origin[e - 1] + 1))
+
+    for m in _LATIN_RUN.finditer(norm):
+        word = m.group(0)
+        if word in terms or an.stem(word) in terms:
+            mark(m.start(), m.end())
+            continue
+        for part in _ALNUM_PART.finditer(word):
+            p = part.group(0)
+            if p in terms or an.stem(p) in terms:
+                mark(m.start() + part.start(), m.start() + part.end())
+    for term in {t for t in terms | set(inside) if _HAN.search(t)}:
+        start = norm.find(term)
+        while start >= 0:
+            mark(start, start + len(term))
+            start = norm.find(term, start + len(term))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for s, e in spans:
@@ -457,8 +595,8 @@ def highlight(an: Analyzer, text: str, terms: set[str]) -> tuple[list[tuple[int,
             merged.append((s, e))
     out, last = [], 0
     for s, e in merged:
-        out.append(text[last:s])
-        out.append(f"<mark>{text[s:e]}</mark>")
+        out.append(html.escape(text[last:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
         last = e
-    out.append(text[last:])
+    out.append(html.escape(text[last:]))
     return merged, "".join(out)

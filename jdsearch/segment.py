@@ -1,18 +1,21 @@
 """Cleaning and splitting: document text -> sections, headings and typed duty clauses.
 
 Every non-space character of the input lands in exactly one :class:`Piece` (boilerplate,
-section title, heading, numbering marker, page number or clause), which is what makes the
-split auditable: ``tests/test_segment.py`` checks that the pieces tile the input.
+the posting's title line, section title, heading, numbering marker, markup, page number or
+clause), which is what makes the split auditable: ``tests/test_segment.py`` checks that the
+pieces tile the input.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from jdsearch.markup import markdown_spans, mask
 from jdsearch.normalize import EN, HANS, Normalizer, default_normalizer, detect_lang, normalize
 
 DUTY, REQUIREMENT, OTHER = "duty", "requirement", "other"
@@ -34,6 +37,7 @@ _CN_DIGITS = {
 _WORDY = re.compile(r"[^\W_]")
 _HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _EN_WORD = re.compile(r"[A-Za-z]+")
+_DIGITS = re.compile(r"\d+")
 _CORRUPT_BULLETS = "某?\ufffd\uf0b7\uf06c\uf0d8\uf0a7\uf076"
 
 
@@ -42,7 +46,7 @@ _CORRUPT_BULLETS = "某?\ufffd\uf0b7\uf06c\uf0d8\uf0a7\uf076"
 class Piece:
     """A typed span ``text[start:end]`` of the document."""
 
-    kind: str  # boilerplate | section | heading | marker | page | clause
+    kind: str  # boilerplate|title|section|heading|marker|markup|page|clause|noise
     start: int
     end: int
 
@@ -70,6 +74,7 @@ class Segmentation:
     clauses: list[RawClause] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     headings: list[str] = field(default_factory=list)
+    title: str = ""  # the job title line found at the top of the text (detect_title), if any
 
 
 # --------------------------------------------------------------------------- boilerplate
@@ -117,10 +122,18 @@ class Marker:
     style: str
     number: int | None
     end: int  # index in the line where the body starts
+    level: tuple[int, ...] = ()  # "2.1" -> (2, 1) for multi-level numbering
 
 
+# Multi-level numbers need what a decimal never has: a third level, or a separator or space
+# after the second ("2.1 负责", "3.1、公司"). A bare "2.2年…" is left to _ambiguous_marker.
 _MARKER_RES: list[tuple[str, re.Pattern[str]]] = [
-    ("multi", re.compile(r"\d{1,2}(?:\.\d{1,2})+\.?\s*(?=\D)")),
+    (
+        "multi",
+        re.compile(
+            r"\d{1,2}(?:[.．]\d{1,2}){2,}[.．、]?\s*(?=\D)|\d{1,2}[.．]\d{1,2}(?:[.．、]\s*|\s+)(?=\D)"
+        ),
+    ),
     ("broken", re.compile(r"(\d)\s(\d)\s*[.,，、．]\s*")),
     ("paren", re.compile(r"[（(]\s*(\d{1,2})\s*[)）]\s*")),
     ("cnparen", re.compile(r"[（(]\s*([一二三四五六七八九十]{1,3})\s*[)）]\s*")),
@@ -139,7 +152,7 @@ _MARKER_RES: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("mt", re.compile(r"Verb \(abbreviation of verb\)\s*")),  # machine translation of 五、
     ("resp", re.compile(r"Responsibilit(?:y|ies)\s+(\d{1,2})\s*$", re.I)),
-    ("bullet", re.compile(r"[•·●○◆◇■□▪▶►➢✓✔\-–—*]\s*")),
+    ("bullet", re.compile(r"[•·●○◆◇■□▪▶►➢✓✔\-–—*+]\s*(?:\[[ xX]\]\s*)?")),  # "- [ ] " too
 ]
 _WORD_NUMS = {
     w: i + 1
@@ -189,6 +202,8 @@ def _cn_number(s: str) -> int:
 
 def _marker_number(style: str, m: re.Match[str]) -> int | None:
     g = m.group(1) if m.groups() else None
+    if style == "multi":
+        return None
     if style in ("arabic", "paren", "arabic_paren", "resp"):
         return int(g)  # type: ignore[arg-type]
     if style == "broken":
@@ -234,7 +249,109 @@ def match_marker(line: str, corrupt_bullet: str | None = None) -> Marker | None:
         if m and (style == "resp" or m.end() < len(line) or style in ("arabic", "cn")):
             if style == "broken" and m.group(1) == "0":
                 continue
-            return Marker(style, _marker_number(style, m), m.end())
+            level = tuple(map(int, _DIGITS.findall(m.group(0)))) if style == "multi" else ()
+            return Marker(style, _marker_number(style, m), m.end(), level)
+    return None
+
+
+# --------------------------------------------------------------------------- numbering sequence
+# "2.2年以上…", "1.18-30岁", "4、1年以上", "1.5-2.5万/月": a number glued to the digits after it.
+# Only the document's numbering decides whether "A." (or "A.B") is a marker: see _resolve_markers.
+_AMBIGUOUS = re.compile(r"(\d{1,3})\s*([.．、,，。])(\d+)")
+_LEAD_TOP = re.compile(r"(\d{1,3})\s*[.．、,，。]")
+_LEAD_MULTI = re.compile(r"(\d{1,2})[.．](\d{1,2})(?!\d)")
+# what follows a number that is a quantity, never a list item: years, ages, money, ranges
+_QUANTITY_AFTER = re.compile(
+    r"\s*(?:年(?![龄齡级級度终終底薪会會轻輕])|个月|個月|月(?![薪底度份])|岁|歲|周岁|週歲|歳|万|萬"
+    r"|千|百|元|块|塊|[kKwW](?![A-Za-z])|%|％|小时|小時|天(?![猫貓津下空])|倍|[-~～—–至到]\s*\d)"
+)
+# "1.5-2.5万": a range whose other end is a decimal is made of decimals
+_DECIMAL_RANGE = re.compile(r"\s*[-~～—–至到]\s*\d+[.．]\d")
+# "一、二线城市", "三，四级": tiers and grades, not an outline number
+_CN_TIERS = re.compile(r"[一二三四五六七八九十](?:线|線|级|級|类|類|星|本|甲)")
+_INLINE_TWO = re.compile(r"[。；;！!？?]\s*2\s*[、.．]\D|\s2\s*[、．]")  # "…男女不限。 2、对…"
+_LOOKAHEAD = 8  # lines searched for the next item of a list that an ambiguous line would start
+
+
+@dataclass
+class _Numbering:
+    """The last list numbers seen: ``top`` for 1. 2. 3., ``multi`` for 2.1 2.2."""
+
+    top: int | None = None
+    multi: tuple[int, ...] | None = None
+    line: int = -2  # index of the last numbered line
+
+    def update(self, marker: Marker | None, i: int) -> None:
+        if marker is None:
+            return
+        self.line = i
+        if marker.style == "arabic":
+            self.top = marker.number
+        elif marker.style == "multi" and marker.level:
+            self.multi = marker.level[:2]
+            self.top = marker.level[0]
+
+
+def _resolve_markers(lines: list[_Line], corrupt_bullet: str | None) -> list[Marker | None]:
+    """The marker of every line, read with the document's numbering sequence.
+
+    A marker regex alone cannot tell "2.2年以上" (a quantity) from item 2 or sub-item 2.2; the
+    items before and after can, so digits glued to a number become a marker only where the
+    sequence calls for one and otherwise stay in the text.
+    """
+    seq = _Numbering()
+    out: list[Marker | None] = []
+    for i, line in enumerate(lines):
+        text = line.text
+        m = match_marker(text, corrupt_bullet)
+        if m is None:
+            if text[:1].isdigit():
+                m = _ambiguous_marker(text, lines, i, seq)
+        elif m.style == "multi" and _QUANTITY_AFTER.match(text, m.end):
+            m = _ambiguous_marker(text, lines, i, seq)  # "1.5 万/月"
+        elif m.style == "cn" and _CN_TIERS.match(text, m.end):
+            m = None
+        if m is not None:
+            seq.update(m, i)
+        out.append(m)
+    return out
+
+
+def _ambiguous_marker(text: str, lines: list[_Line], i: int, seq: _Numbering) -> Marker | None:
+    """Read "A.B…" as sub-item A.B, as item A with text "B…", or as plain text, by sequence."""
+    m = _AMBIGUOUS.match(text)
+    if not m:
+        return None
+    a, sep, b = int(m.group(1)), m.group(2), m.group(3)
+    dot = sep in ".．"
+    if dot and _DECIMAL_RANGE.match(text, m.end()):
+        return None
+    decimal = dot and _QUANTITY_AFTER.match(text, m.end()) is not None  # "2.5年", "4.5K"
+    if dot and len(b) <= 2 and not decimal:
+        level = (a, int(b))
+        if seq.multi == (a, level[1] - 1) or (
+            level[1] == 1 and _next_number(lines, i, parent=a) == 2
+        ):
+            return Marker("multi", None, m.end(), level)
+    previous = seq.top if seq.top is not None else (seq.multi[0] if seq.multi else None)
+    # a decimal-looking number continues a list only right after its previous item
+    if (previous == a - 1 and (not decimal or seq.line == i - 1)) or (
+        a == 1 and (_INLINE_TWO.search(text, m.end()) or _next_number(lines, i) == 2)
+    ):
+        return Marker("arabic", a, m.start(3))
+    return None
+
+
+def _next_number(lines: list[_Line], i: int, parent: int | None = None) -> int | None:
+    """The number of the next numbered line (its sub-number under ``parent``), None if none."""
+    for line in lines[i + 1 : i + 1 + _LOOKAHEAD]:
+        top = _LEAD_TOP.match(line.text)
+        if top is None:
+            continue
+        if parent is None:
+            return int(top.group(1))
+        sub = _LEAD_MULTI.match(line.text)
+        return int(sub.group(2)) if sub and int(sub.group(1)) == parent else None
     return None
 
 
@@ -245,9 +362,43 @@ _KNOWN_HEADINGS = (
     r"(?:岗位职责|崗位職責|工作内容|工作內容|任职要求|任職要求|任职资格|任職資格|岗位要求|崗位要求|"
     r"能力要求|职位要求|職位要求|主要职责|主要職責|工作职责|工作職責|岗位概述|崗位概述)"
 )
-_KNOWN_HEADING_TAIL = re.compile(_KNOWN_HEADINGS + r"+$")
+# before a list that restarts at 1 ("…办公软件态度1、良好的…"), the last words are its heading
+_KNOWN_HEADING_TAIL = re.compile(
+    r"(?:" + _KNOWN_HEADINGS + r"|工作态度|態度|态度|职业素养|職業素養|素质要求|素質要求"
+    r"|职业技能|職業技能)+"
+    r"\s*[:：]?$"
+)
+
+# "岗位职责：1、负责…", "任职要求：工作认真…", "【岗位职责】负责…": a list heading glued to
+# the first item on its line is split off, so the item gets its marker and the heading's context.
+_LIST_HEADINGS = (
+    r"岗位职责|崗位職責|工作职责|工作職責|职位职责|職位職責|主要职责|主要職責|职责描述|職責描述|职位描述|"
+    r"職位描述|岗位描述|崗位描述|工作描述|工作内容|工作內容|岗位概述|崗位概述|任职要求|任職要求|任职资格|"
+    r"任職資格|任职条件|任職條件|岗位要求|崗位要求|职位要求|職位要求|工作要求|招聘要求|应聘要求|應聘要求|"
+    r"应聘条件|應聘條件|招聘条件|入职要求|岗位条件|基本要求|能力要求|"
+    r"(?i:responsibilities|duties|requirements|qualifications|minimum qualifications|"
+    r"preferred qualifications|what you(?:'ll| will) do|what we(?:'re| are) looking for)"
+)
+_LIST_HEADING_LINE = re.compile(_LIST_HEADINGS)
+# the characters a glued list heading can start with: most lines are rejected by one set lookup
+_LEAD_FIRST = frozenset(
+    "一二三四五六七八九十（(【[岗崗工职職主任招应應入基能福薪员員公其rRdDqQmMpPwWbB"
+)
+_BENEFIT_HEADINGS = (
+    r"福利待遇|薪资待遇|薪資待遇|薪资福利|薪資福利|薪酬福利|薪酬待遇|公司福利|员工福利|員工福利|工资待遇|"
+    r"岗位待遇|职位待遇|其他福利|(?i:benefits|what we offer)"
+)
+_LEAD_HEADING = re.compile(
+    r"(?:[一二三四五六七八九十]{1,3}\s*[、.．]\s*|[（(][一二三四五六七八九十]{1,2}[)）]\s*)?"
+    r"(?P<open>[【\[]\s*)?"
+    r"(?:(?P<list>" + _LIST_HEADINGS + r")|(?P<benefit>" + _BENEFIT_HEADINGS + r"))"
+    r"(?(open)\s*[】\]]\s*[:：]?|(?:\s*[:：]|\s{2,}|\s(?=\S*[\u4e00-\u9fff])))\s*(?=[^\s:：])"
+)
+# glued behind an item's full stop, or (the "概述" overview words, never prose) anywhere
 _KNOWN_HEADING_INSIDE = re.compile(
-    r"(?<=[。;；!！?？])(?P<page>\d{1,2})?(?P<head>" + _KNOWN_HEADINGS + r"+)"
+    r"(?:(?<=[。;；!！?？])\s*(?P<page>\d{1,2})?(?P<head>" + _KNOWN_HEADINGS + r"+"
+    r"|(?:工作地址|工作地點|工作地点|联系方式|聯繫方式|福利待遇|薪资待遇|薪資待遇)[:：])"
+    r"|(?P<overview>岗位概述|崗位概述|职位概述|職位概述|工作概述))"
 )
 
 
@@ -268,7 +419,11 @@ def _inline_markers(body: str, last: int | None) -> list[_Inline]:
         raw = m.group("num") or m.group("pnum")
         n = int(raw)
         prev = body[m.start() - 1]
+        if prev.isascii() and prev.isalnum():
+            continue  # "html5、css3、javascript": part of a word
         after_stop = prev in '。.!！?？;；)）”"' or prev.isspace()
+        if not after_stop and body[m.end() : m.end() + 1].isdigit():
+            continue  # "具备1、2年经验": a list of numbers
         expected = (last or 0) + 1
         page = None
         if n == expected or n == 1 or (after_stop and expected < n <= expected + 2):
@@ -332,6 +487,7 @@ _HEADING_CATEGORIES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+@lru_cache(maxsize=8192)  # headings repeat across postings ("岗位职责："); normalising is costly
 def heading_category(title: str) -> str:
     """duty / requirement / other for a heading or section title, '' when it says nothing.
 
@@ -359,6 +515,61 @@ def _is_short(text: str) -> bool:
 
 def _ends_terminal(text: str) -> bool:
     return text.rstrip().endswith(_TERMINAL)
+
+
+_TITLE_MAX = 40  # Han characters
+_FIELD_KEY = re.compile(r"^[^（(\[【：:]{1,16}[:：]")
+_NOT_TITLE = re.compile(
+    r"\d{7,}|^(?:当你|當你|如果|若您|您|你们|你們|我们|我們|我司|我公司|本公司|本岗|本崗|该|該)"
+    r"|经验|經驗|熟练|熟練|掌握|必须|必須|务必|務必|须有|須有|要求|[=＝]"
+)
+_ENCLOSED = re.compile(r"【[^】]*】|\[[^\]]*\]")
+_BRACKETED = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
+_NOT_A_JOB = re.compile(
+    r"(?:的)?(?:" + _LIST_HEADINGS + "|" + _BENEFIT_HEADINGS + r"|说明书|說明書|job description)",
+    re.I,
+)
+
+
+@lru_cache(maxsize=1)
+def _job_nouns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(Chinese substrings, English whole words) from data/job_nouns.txt."""
+    text = resources.files("jdsearch.data").joinpath("job_nouns.txt").read_text("utf-8")
+    lines = [ln.strip() for ln in text.splitlines() if not ln.lstrip().startswith("#")]
+    patterns = [ln[3:] for ln in lines if ln.startswith("re:")]
+    words = {w for ln in lines if not ln.startswith("re:") for w in ln.split()}
+    cjk = sorted((w for w in words if _HAN_CHAR.search(w)), key=len, reverse=True)
+    en = sorted((w for w in words if not _HAN_CHAR.search(w)), key=len, reverse=True)
+    return (
+        re.compile("|".join([*patterns, *map(re.escape, cjk)])),
+        re.compile(r"\b(?:" + "|".join(map(re.escape, en)) + r")s?\b", re.I),
+    )
+
+
+def looks_like_title(text: str) -> bool:
+    """A job title line ("数据分析师（上海·徐汇）", "Senior Data Engineer - Shanghai").
+
+    Short, not a sentence, list item, section title or "key: value" field, and it names a job
+    once heading words are set aside ("区域经理岗位职责" names one, "岗位职责" does not).
+    """
+    if len(_HAN_CHAR.findall(text)) > _TITLE_MAX or len(_EN_WORD.findall(text)) > 14:
+        return False
+    if _ends_terminal(text) or text.endswith((":", "：")) or _INNER_STOP.search(text):
+        return False
+    if _FIELD_KEY.match(text) or match_marker(text) or _AMBIGUOUS.match(text):
+        return False
+    if any(p.match(text) for p in _SECTION_RES) or _EN_SECTION.match(text):
+        return False
+    if _NOT_TITLE.search(text) or _ENCLOSED.fullmatch(text):
+        return False  # a phone number, a sentence opening, "【招聘岗位】"
+    bare = _BRACKETED.sub("", text)
+    if len(bare) > 20 and ("，" in bare or ("," in bare and _HAN_CHAR.search(bare))):
+        return False  # "我公司主要经营…，负责…": a sentence (commas in brackets are details)
+    if len(text) < 2 or text.endswith(("，", ",", "、")):
+        return False
+    name = _NOT_A_JOB.sub(" ", text)
+    cjk, en = _job_nouns()
+    return bool(cjk.search(name) or en.search(name))
 
 
 def _is_field(text: str) -> bool:
@@ -389,15 +600,33 @@ class Segmenter:
         self.normalizer = normalizer or default_normalizer()
 
     # ---- public
-    def segment(self, text: str, title: str = "") -> Segmentation:
-        state = _State(text=text, seg=Segmentation(), section=title)
-        lines = list(self._content_lines(text, state))
+    def segment(self, text: str, title: str = "", detect_title: bool = False) -> Segmentation:
+        """Pieces and clauses of ``text``; ``title`` (from the reader) is the first section.
+
+        ``detect_title``: for a whole file (.txt/.docx/.pdf) whose reader gave no title, a job
+        title on the first line becomes a ``title`` piece and ``Segmentation.title``. Rows of a
+        table never ask for it: their first line is body text.
+        """
+        markup = markdown_spans(text)
+        work = mask(text, markup)  # markup blanked out: offsets unchanged
+        state = _State(text=work, seg=Segmentation(), section=title)
+        lines = list(self._split_lead_headings(self._content_lines(work, state)))
+        if detect_title and not title and len(lines) > 1 and looks_like_title(lines[0].text):
+            first = lines.pop(0)
+            state.add(Piece("title", first.start, first.start + len(first.text)))
+            state.seg.title = state.section = first.text
         state.corrupt_bullet = _corrupt_bullet(lines)
+        markers = _resolve_markers(lines, state.corrupt_bullet)
         for i, line in enumerate(lines):
-            nxt = lines[i + 1] if i + 1 < len(lines) else None
-            self._line(state, line, nxt)
+            if i + 1 < len(lines):
+                self._line(state, line, markers[i], lines[i + 1], markers[i + 1])
+            else:
+                self._line(state, line, markers[i], None, None)
         state.finish()
+        cut = _cut_markup(state.seg, text, markup) if markup else []
         self._normalize(text, state.seg.clauses)
+        for c in cut:
+            c.norm = self.normalizer.normalize(c.text)
         _type_clauses(state.seg.clauses, detect_lang(text, HANS))
         return state.seg
 
@@ -428,11 +657,28 @@ class Segmenter:
                 cursor = e
             pos += len(raw) + 1
 
-    def _line(self, st: _State, line: _Line, nxt: _Line | None) -> None:
-        if self._section(st, line):
+    def _split_lead_headings(self, lines: Iterable[_Line]) -> Iterator[_Line]:
+        """A list heading and the text after it on one line become two lines."""
+        for line in lines:
+            m = _LEAD_HEADING.match(line.text) if line.text[:1] in _LEAD_FIRST else None
+            rest = line.text[m.end() :] if m else ""
+            if m and (m.group("list") or _introduces_items(rest)):
+                yield _Line(line.start, line.text[: m.end()].rstrip())
+                yield _Line(line.start + m.end(), rest)
+            else:
+                yield line
+
+    def _line(
+        self,
+        st: _State,
+        line: _Line,
+        marker: Marker | None,
+        nxt: _Line | None,
+        nxt_marker: Marker | None,
+    ) -> None:
+        if self._section(st, line, nxt, nxt_marker):
             return
         text, base = line.text, line.start
-        marker = match_marker(text, st.corrupt_bullet)
         if marker and marker.style == "resp":  # "Responsibility 2" alone: numbers the next line
             st.close_clause()
             st.pending = (base, base + len(text), marker)
@@ -456,11 +702,13 @@ class Segmenter:
             if marker:
                 st.pending = (base, base, marker)
             return
-        if self._heading(st, body, base + body_start, marker, nxt):
+        if self._heading(st, body, base + body_start, marker, nxt, nxt_marker):
             return
         self._items(st, body, base + body_start, marker, line)
 
-    def _section(self, st: _State, line: _Line) -> bool:
+    def _section(
+        self, st: _State, line: _Line, nxt: _Line | None, nxt_marker: Marker | None
+    ) -> bool:
         text = line.text
         for pat in _SECTION_RES:
             if pat.match(text):
@@ -474,15 +722,22 @@ class Segmenter:
         rest = text[m.end() :]
         if rest.strip():
             lead = len(rest) - len(rest.lstrip())
-            self._line(st, _Line(line.start + m.end() + lead, rest.strip()), None)
+            rest = rest.strip()
+            marker = match_marker(rest, st.corrupt_bullet)
+            self._line(st, _Line(line.start + m.end() + lead, rest), marker, nxt, nxt_marker)
         return True
 
     def _heading(
-        self, st: _State, body: str, start: int, marker: Marker | None, nxt: _Line | None
+        self,
+        st: _State,
+        body: str,
+        start: int,
+        marker: Marker | None,
+        nxt: _Line | None,
+        nxt_marker: Marker | None,
     ) -> bool:
         """Short, unpunctuated lines introducing what follows become context, not clauses."""
         stripped = body.rstrip(" :：")
-        nxt_marker = match_marker(nxt.text, st.corrupt_bullet) if nxt else None
         if not _is_short(body):
             return False
         if _ends_terminal(body):
@@ -496,13 +751,21 @@ class Segmenter:
             ):
                 return False
         category = heading_category(stripped)
-        ends_colon = body.rstrip().endswith((":", "："))
+        ends_colon = body.rstrip(" 】]").endswith((":", "："))  # "岗位要求：", "【岗位要求：】"
         if _is_field(body) and not ends_colon:
             return False
+        if _states_content(stripped) or (
+            st.headed and marker is None and nxt_marker is not None and not (category or ends_colon)
+        ):
+            # "…2000元。 +提成", "3年以上经验"; a plain line between a heading and a list is the
+            # heading's content ("【岗位职责】负责销售\n一、任职要求")
+            return False
+        if nxt is None and not ends_colon:
+            return False  # the last line introduces nothing ("…工作地址：\n<address>")
         introduces = nxt is None or (
             nxt_marker is None
             or marker is None
-            or nxt_marker.style != marker.style
+            or (nxt_marker.style != marker.style and not _other_parent(marker, nxt_marker))
             or (nxt_marker.number == 1 and marker.number != 0)
         )
         list_item = marker and marker.style in (
@@ -511,11 +774,30 @@ class Segmenter:
             "bullet",
             "arabic_paren",
             "broken",
+            "circled",
         )
-        if list_item and not (
-            introduces and nxt_marker is not None and nxt_marker.style != marker.style
+        name = stripped.strip(" 【】[]:：")
+        named = ends_colon and _LIST_HEADING_LINE.fullmatch(name) is not None
+        # the next number of the open list ("4.参与代码维护" after 3., before "三、") is an item,
+        # unless a sub-list starts under it ("3、代理商管理" before "1)…")
+        sublist = (
+            nxt_marker is not None
+            and marker is not None
+            and nxt_marker.style != marker.style
+            and nxt_marker.number in (1, None)
+        )
+        continues = (
+            marker is not None
+            and marker.style == "arabic"
+            and st.last_number is not None
+            and marker.number == st.last_number + 1
+            and not sublist
+        )
+        if list_item and not named and (
+            continues
+            or not (introduces and nxt_marker is not None and nxt_marker.style != marker.style)
         ):
-            return False
+            return False  # "5、工作职责：" is still a heading
         if not (ends_colon or category or introduces):
             return False
         # an unmarked short line before an unmarked one: a sub-heading only if the next is prose
@@ -566,11 +848,20 @@ class Segmenter:
         if page and (len(text) > 40 or _is_short(text)):
             st.add(Piece("page", start, start + page.end()))
             text, start = text[page.end() :], start + page.end()
-        if marker is None and _is_short(text) and not _ends_terminal(text):
-            st.new_heading(text, start, start + len(text), heading_category(text))
-            return
         known = _KNOWN_HEADING_TAIL.search(text)
-        if known and known.start() > 0:
+        if known and known.start() == 0:
+            known = None
+        # a heading after prose ("…，竞争小 岗位职责："), not a titled one ("销售岗位职责")
+        glued = known is not None and (
+            not _is_short(text) or _BREAK.search(text[: known.start()].rstrip()) is not None
+        )
+        outline = marker is None or marker.style in ("cn", "cnparen")
+        if outline and _is_short(text) and not _ends_terminal(text) and not glued:
+            category = heading_category(text)
+            if marker is None or category:  # "一、职位描述 1、学历…"
+                st.new_heading(text, start, start + len(text), category)
+                return
+        if known is not None:
             st.open_clause(text[: known.start()], start, marker)
             st.new_heading(
                 known.group(0),
@@ -597,9 +888,10 @@ class Segmenter:
             st.open_clause(item[: known.start()], start, marker)
             if known.group("page"):
                 st.add(Piece("page", start + known.start("page"), start + known.end("page")))
-            h = known.group("head")
+            group = "head" if known.group("head") else "overview"
+            h = known.group(group)
             st.new_heading(
-                h, start + known.start("head"), start + known.end("head"), heading_category(h)
+                h, start + known.start(group), start + known.end(group), heading_category(h)
             )
             rest = item[known.end() :]
             if rest.strip():
@@ -611,6 +903,69 @@ class Segmenter:
         if tail.strip():
             lead = len(tail) - len(tail.lstrip())
             self._lead_text(st, tail.strip(), start + tail_start + lead, None)
+
+
+_INNER_STOP = re.compile(r"[。！？；!?;]\s*\S")
+_BREAK = re.compile(r"[，,。；;！!？?\s]")
+# an age or years of experience: a requirement, never the title of what follows
+_QUANTITY_TEXT = re.compile(
+    r"\d\s*(?:年(?:以上|及以上|或以上|以下|以内|左右)|年\S{0,6}经验|岁|歲|周岁|週歲)|经验\s*\d"
+)
+
+
+_ADDRESS = re.compile(r"\d+\s*(?:号|號|室|楼|樓|层|層|栋|棟|幢|座|弄)")
+
+
+def _states_content(text: str) -> bool:
+    """A sentence stop inside or a comma at the end, an address, or a stated quantity outside
+    brackets ("【3年规划】" is a title)."""
+    if _INNER_STOP.search(text) or _ADDRESS.search(text) or text.endswith(("，", ",", "、")):
+        return True
+    return bool(_QUANTITY_TEXT.search(text)) and not text.startswith(("【", "[", "（", "("))
+
+
+def _introduces_items(rest: str) -> bool:
+    """After a benefits heading: a numbered first item or a long text, not a short value."""
+    return match_marker(rest) is not None or (
+        len(rest) >= 30 and any(c in rest for c in "。；;，,")
+    )
+
+
+def _cut_markup(seg: Segmentation, text: str, markup: list[tuple[int, int]]) -> list[RawClause]:
+    """Markup pieces, with every other piece and clause span cut around them.
+
+    Returns the clauses whose text was rebuilt without the markup inside them ("负责**核心**业务"
+    -> "负责核心业务"), whose matching form must be recomputed from their new text.
+    """
+    starts = [s for s, _ in markup]
+
+    def outside(start: int, end: int) -> list[tuple[int, int]]:
+        parts, pos = [], start
+        for s, e in markup[max(0, bisect_right(starts, start) - 1) :]:
+            if s >= end:
+                break
+            if e > pos:
+                parts.append((pos, max(pos, s)))
+                pos = max(pos, e)
+        parts.append((pos, end))
+        return [(s, e) for s, e in parts if text[s:e].strip()]
+
+    pieces = [Piece(p.kind, s, e) for p in seg.pieces for s, e in outside(p.start, p.end)]
+    seg.pieces = pieces + [Piece("markup", s, e) for s, e in markup]
+    rebuilt = []
+    for c in seg.clauses:
+        parts = [outside(s, e) for s, e in c.spans]
+        if all(p == [span] for p, span in zip(parts, c.spans, strict=True)):
+            continue
+        c.spans = [span for p in parts for span in p]
+        c.text = c.joiner.join("".join(text[s:e] for s, e in p) for p in parts if p).strip()
+        rebuilt.append(c)
+    return rebuilt
+
+
+def _other_parent(marker: Marker, nxt: Marker) -> bool:
+    """Sub-item 2.1 after item 1: item 1 is not the heading of what follows."""
+    return nxt.style == "multi" and bool(nxt.level) and nxt.level[0] != marker.number
 
 
 def _corrupt_bullet(lines: list[_Line]) -> str | None:
@@ -635,6 +990,7 @@ class _State:
     last_number: int | None = None
     open: RawClause | None = None
     last_line_len: int = 0
+    headed: bool = False  # a heading came last: the next plain line is its content
 
     def add(self, piece: Piece) -> None:
         if piece.end > piece.start:
@@ -657,9 +1013,11 @@ class _State:
             self.base_context = category
         self.context = category or self.base_context
         self.last_number = None
+        self.headed = True
 
     def open_clause(self, text: str, start: int, marker: Marker | None) -> None:
         self.close_clause()
+        self.headed = False
         lead = len(text) - len(text.lstrip())
         body = text.strip()
         self.open = RawClause(

@@ -8,13 +8,14 @@ its error object: an endpoint only picks what to show, never how it is shaped.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jdsearch.dupes import Group
-from jdsearch.search import Hit, SearchResult
-from jdsearch.store import Clause
-from jdsearch.themes import Theme
-from jdsearch.web.diff import char_diff
+from jdsearch.store import DOC_FIELDS, Clause, Document
+
+if TYPE_CHECKING:
+    from jdsearch.dupes import Group
+    from jdsearch.search import Hit, SearchResult
+    from jdsearch.themes import Theme
 
 CLAUSE_FIELDS = (
     "clause_id",
@@ -31,9 +32,14 @@ MAX_ERROR = 500
 
 
 # --------------------------------------------------------------------------- CLI --json objects
-def clause_json(c: Clause) -> dict[str, object]:
-    """The ``jdsearch clauses --json`` object (the matching form ``norm`` stays internal)."""
-    return {k: getattr(c, k) for k in CLAUSE_FIELDS}
+def clause_json(c: Clause, doc: Document | None = None) -> dict[str, object]:
+    """The ``jdsearch clauses --json`` object (the matching form ``norm`` stays internal), with
+    its posting's fields (title, company, city, date) when the document is given."""
+    out: dict[str, object] = {k: getattr(c, k) for k in CLAUSE_FIELDS}
+    out["fragment"] = c.fragment
+    if doc is not None:
+        out.update({f: doc.field(f) for f in DOC_FIELDS})
+    return out
 
 
 def hit_json(h: Hit) -> dict[str, object]:
@@ -41,8 +47,11 @@ def hit_json(h: Hit) -> dict[str, object]:
     return h.to_json()
 
 
-def member_json(c: Clause, similarity: float, relation: str) -> dict[str, object]:
-    """A duplicate group member (``jdsearch dupes --of ID --json`` row)."""
+def member_json(
+    c: Clause, similarity: float, relation: str, value: str = ""
+) -> dict[str, object]:
+    """A duplicate group member (``jdsearch dupes --of ID --json`` row); ``value``: the
+    values it states (``3年+ | 本科``), what tells variants of one requirement apart."""
     return {
         "clause_id": c.clause_id,
         "doc_id": c.doc_id,
@@ -51,15 +60,23 @@ def member_json(c: Clause, similarity: float, relation: str) -> dict[str, object
         "text": c.text,
         "similarity": similarity,
         "relation": relation,
+        "value": value,
     }
 
 
 def group_json(g: Group, by_id: Mapping[str, Clause]) -> dict[str, object]:
-    """The ``jdsearch dupes --json`` group object."""
+    """The ``jdsearch dupes --json`` group object (members no longer in the index, while the
+    groups are behind an ingest, are left out)."""
     return {
         "group_id": g.group_id,
         "canonical_id": g.canonical_id,
-        "members": [member_json(by_id[m.clause_id], m.similarity, m.relation) for m in g.members],
+        "template": g.template,
+        "values": dict(g.value_counts().most_common()) if g.template else {},
+        "members": [
+            member_json(by_id[m.clause_id], m.similarity, m.relation, m.value)
+            for m in g.members
+            if m.clause_id in by_id
+        ],
     }
 
 
@@ -102,21 +119,32 @@ def search_json(
         "offset": offset,
         "hits": [hit_json(h) for h in result.hits],
         "facets": result.facets,
+        "stale": result.stale,
+        "warning": result.warning,
     }
 
 
 def groups_page_json(
-    total: int, groups: Sequence[Group], by_id: Mapping[str, Clause]
+    total: int, groups: Sequence[Group], by_id: Mapping[str, Clause], *, stale: bool = False
 ) -> dict[str, object]:
-    """``GET /api/dupes``: one page of ``dupes --json`` groups and how many there are."""
-    return {"total": total, "groups": [group_json(g, by_id) for g in groups]}
+    """``GET /api/dupes``: one page of ``dupes --json`` groups and how many there are
+    (``stale``: the groups are behind the clauses while an ingest brings them up to date)."""
+    return {"total": total, "groups": [group_json(g, by_id) for g in groups], "stale": stale}
 
 
 def group_diffs_json(g: Group, by_id: Mapping[str, Clause]) -> dict[str, object]:
-    """Where each member differs from the canonical (see :func:`jdsearch.web.diff.char_diff`);
+    """Where each member differs from the canonical (see :func:`jdsearch.diff.char_diff`);
     a translation maps to None, since its characters cannot be compared."""
-    canon = by_id[g.canonical_id]
-    variants = [by_id[m.clause_id] for m in g.members if m.clause_id != g.canonical_id]
+    from jdsearch.diff import char_diff
+
+    canon = by_id.get(g.canonical_id)
+    if canon is None:
+        return {}
+    variants = [
+        by_id[m.clause_id]
+        for m in g.members
+        if m.clause_id != g.canonical_id and m.clause_id in by_id
+    ]
     return {v.clause_id: char_diff(canon.text, v.text, (canon.lang, v.lang)) for v in variants}
 
 
@@ -148,6 +176,7 @@ def theme_map_json(taxonomy: Mapping[str, Any], max_groups: int = 20) -> dict[st
     so a 100k-clause corpus still makes a map a browser can draw)."""
     return {
         "scheme": taxonomy["scheme"],
+        "stale": bool(taxonomy.get("stale", False)),
         "areas": [
             {
                 **{k: v for k, v in area.items() if k != "themes"},

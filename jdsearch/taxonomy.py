@@ -37,18 +37,26 @@ def build_taxonomy(
     clauses: Sequence[Clause],
     themes: Sequence[Theme],
     areas: Sequence[Area],
-    group_rows: Iterable[tuple[str, str, str, float, str, int]],
+    group_rows: Iterable[tuple[object, ...]],
+    templates: dict[str, str] | None = None,
 ) -> dict[str, object]:
-    """The nested taxonomy (the JSON export and the web app's theme map)."""
+    """The nested taxonomy (the JSON export and the web app's theme map).
+
+    ``group_rows``: (clause, group, canonical, similarity, relation, rank[, value]) rows;
+    ``templates``: group -> its requirement with the values as slots (相关工作经验{N}年以上), so
+    a canonical requirement is shown with the values its variants state.
+    """
     by_id = {c.clause_id: c for c in clauses}
-    group_of: dict[str, tuple[str, str, float, str]] = {}
-    for cid, gid, canon, sim, rel, _rank in group_rows:
-        group_of[cid] = (gid, canon, sim, rel)
+    group_of: dict[str, tuple[str, str, float, str, str]] = {}
+    for row in group_rows:
+        cid, gid, canon, sim, rel = (str(x) if i != 3 else x for i, x in enumerate(row[:5]))
+        group_of[cid] = (gid, canon, float(sim), rel, str(row[6]) if len(row) > 6 else "")  # type: ignore[arg-type]
+    templates = templates or {}
     theme_by_id = {t.theme_id: t for t in themes}
     out_areas = []
     for a in areas:
         a_themes = [
-            _theme_node(theme_by_id[tid], by_id, group_of)
+            _theme_node(theme_by_id[tid], by_id, group_of, templates)
             for tid in a.theme_ids
             if tid in theme_by_id
         ]
@@ -76,21 +84,33 @@ def build_taxonomy(
 
 
 def _theme_node(
-    t: Theme, by_id: dict[str, Clause], group_of: dict[str, tuple[str, str, float, str]]
+    t: Theme,
+    by_id: dict[str, Clause],
+    group_of: dict[str, tuple[str, str, float, str, str]],
+    templates: dict[str, str],
 ) -> dict[str, object]:
     duties: dict[str, dict[str, object]] = {}
     for cid in t.members:
-        c = by_id[cid]
-        gid, canon, sim, rel = group_of.get(cid, ("c" + cid, cid, 100.0, "canonical"))
+        c = by_id.get(cid)
+        if c is None:  # gone since the themes were computed (they are then marked stale)
+            continue
+        gid, canon, sim, rel, value = group_of.get(cid, ("c" + cid, cid, 100.0, "canonical", ""))
+        if canon not in by_id:
+            gid, canon, sim, rel, value = "c" + cid, cid, 100.0, "canonical", ""
         node = duties.get(gid)
         if node is None:
             cc = by_id[canon]
             node = {
                 "group_id": gid,
                 "canonical": {"clause_id": cc.clause_id, "text": cc.text, "lang": cc.lang},
+                "template": templates.get(gid, ""),
+                "values": {},
                 "variants": [],
             }
             duties[gid] = node
+        if node["template"] and value:
+            counts: dict[str, int] = node["values"]  # type: ignore[assignment]
+            counts[value] = counts.get(value, 0) + 1
         node["variants"].append(
             {  # type: ignore[union-attr]
                 "clause_id": c.clause_id,
@@ -99,6 +119,7 @@ def _theme_node(
                 "text": c.text,
                 "relation": rel,
                 "similarity": sim,
+                "value": value,
             }
         )
     groups = sorted(duties.values(), key=lambda g: (-len(g["variants"]), g["group_id"]))  # type: ignore[arg-type]
@@ -134,7 +155,9 @@ def rows(taxonomy: dict[str, object]) -> Iterable[dict[str, object]]:
                         "text": v["text"],
                         "relation": v["relation"],
                         "similarity": v["similarity"],
+                        "value": v.get("value", ""),
                         "group_id": g["group_id"],
+                        "group_template": g.get("template", ""),
                         "canonical_id": g["canonical"]["clause_id"],
                         "canonical_text": g["canonical"]["text"],
                         "theme_id": t["theme_id"],
@@ -188,8 +211,17 @@ def to_markdown(taxonomy: dict[str, object]) -> str:
                 "",
             ]
             for g in t["groups"]:
+                values = g.get("values") or {}
+                shown = (
+                    f" — {_md(g['template'])}: "
+                    + ", ".join(
+                        f"{_md(v)} ×{n}" for v, n in sorted(values.items(), key=lambda kv: -kv[1])
+                    )
+                    if g.get("template") and len(values) > 1
+                    else ""
+                )
                 lines.append(
-                    f"1. **{_md(g['canonical']['text'])}** ({len(g['variants'])} variants)"
+                    f"1. **{_md(g['canonical']['text'])}** ({len(g['variants'])} variants){shown}"
                 )
                 lines += [
                     f"   - [{v['lang']}] {_md(v['text'])} — `{v['clause_id']}`"

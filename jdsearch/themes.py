@@ -631,9 +631,11 @@ _EN_TERMINAL_BAD = (":", "：", ",", "，", "、", "&", "and", "or", "of", "to",
 
 def is_fragment(clause: Clause) -> bool:
     """A clause that cannot stand alone as a duty statement (a heading, a cut-off piece, a
-    noun phrase). A local heuristic until clauses carry their own ``fragment`` flag:
-    Chinese needs >= 6 Han characters and a verb (jieba's part-of-speech tags); English
-    >= 4 words; neither may end on a colon, comma or dangling conjunction."""
+    noun phrase): flagged so by the segmenter / kinds model (``Clause.fragment``), or else by
+    a local heuristic: Chinese needs >= 6 Han characters and a verb (jieba's part-of-speech
+    tags); English >= 4 words; neither may end on a colon, comma or dangling conjunction."""
+    if getattr(clause, "fragment", False):
+        return True
     text = clause.text.strip().rstrip("。.;；!！ ")
     if not text or text.endswith(_EN_TERMINAL_BAD[:5]):
         return True
@@ -730,10 +732,12 @@ def build_themes(
     result = ThemeResult([], [], {}, {"random_state": random_state}, {})
     surface: dict[str, str] = {}  # stem -> commonest word, filled theme by theme
     for kind, prefix in ((DUTY, "D"), (REQUIREMENT, "R")):
-        units = [
+        units = [  # fragments flagged at ingest are typed, but never themed
             c
             for c in clauses
-            if c.kind == kind and member_of.get(c.clause_id, c.clause_id) == c.clause_id
+            if c.kind == kind
+            and not getattr(c, "fragment", False)
+            and member_of.get(c.clause_id, c.clause_id) == c.clause_id
         ]
         if units:
             _theme_kind(
@@ -888,8 +892,8 @@ def _label_from(terms: list[str], langs: Counter[str], n: int = 3) -> list[str]:
     if 0.25 <= en_share <= 0.75:
         zh = [t for t in terms if _HAN.search(t)][:n]
         en = [t for t in terms if not _HAN.search(t)][:n]
-        if zh and en:
-            return zh + en
+        if zh and en:  # in rank order: the theme's best word leads whatever its script
+            return [t for t in terms if t in zh or t in en]
     return terms[:n]
 
 

@@ -22,3 +22,15 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     corpus = Corpus(tmp_path_factory.mktemp("index"))
     corpus.ingest([CORPUS])
     return corpus
+
+
+@pytest.fixture(scope="session", params=["whoosh", "tantivy"])
+def engine_index(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Corpus:
+    """The sample corpus indexed by each search engine: the search tests run on both."""
+    if request.param == "tantivy":
+        pytest.importorskip("tantivy", reason="the tantivy extra is not installed")
+    corpus = Corpus(tmp_path_factory.mktemp(f"index-{request.param}"))
+    corpus.ingest([CORPUS], engine=request.param)
+    return corpus

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from jdsearch.analysis import INDEX, QUERY, decode_groups, default_analyzer
+from tests.conftest import CORPUS
 
 AN = default_analyzer()
 
@@ -72,6 +75,40 @@ def test_offsets_survive_length_changing_normalisation():
     assert text[toks["客户档案"].start : toks["客户档案"].end] == "客戶檔案"
 
 
-def test_encode_roundtrip():
-    groups = decode_groups(AN.encode("建立客户档案"))
-    assert ["客户档案", "客户", "档案"] in groups
+def test_index_fields_put_words_inside_words_in_their_own_field():
+    body, grams = AN.index_fields(AN.normalizer.normalize("建立客戶檔案，製作數據看板"))
+    assert body[:3] == ["建立", "客户档案", "制作"]  # one position per coarse word
+    assert "看板" not in body  # jieba cuts 数据看板 as 数据/看/板 ...
+    assert {"客户", "档案", "看板", "据看"} <= set(grams)  # ... its pairs still find it
+    assert "数据" not in grams  # a word of the clause itself: found in body
+    assert "案制" not in grams  # pairs never cross punctuation
+    assert len(grams) == len(set(grams))
+    assert AN.index_fields("iso9001")[1] == ["iso", "9001"]
+
+
+def test_encode_is_the_coarse_terms():
+    assert decode_groups(AN.encode("建立客户档案")) == [["建立"], ["客户档案"]]
+
+
+def test_queries_are_cut_as_the_full_dictionary_cuts_them(tmp_path, monkeypatch):
+    """The on-disk dictionary gives exactly jieba's words (it holds every entry a string's
+    substrings can reach), so queries and the index always agree."""
+    import tempfile
+
+    from jdsearch import analysis
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    path = analysis.write_lexicon()
+    assert path is not None and path.parent == tmp_path
+    light = analysis.LexiconTokenizer(path)
+    full = analysis._jieba()
+    texts = [*[line.strip() for f in sorted(CORPUS.glob("*.txt")) for line in f.read_text("utf-8").splitlines() if line.strip()][:400], "数据看板", "进销存管理系统", "熟练使用Excel和SQL", "负责客户关系维护与窜货管理"]
+    for text in texts:
+        for run in re.findall(r"[\u4e00-\u9fff]+", text):
+            assert list(light.cut(run)) == list(full.cut(run)), run
+    an = analysis.Analyzer(light=False)
+    monkeypatch.setattr(analysis, "_query_tokenizer", lambda: light)
+    quick = analysis.Analyzer(light=True)
+    for text in texts[:100]:
+        assert quick.terms(text, "query") == an.terms(text, "query")
+        assert quick.terms(text, "index") == an.terms(text, "index")

@@ -362,7 +362,7 @@ def test_collapse_expands_variants(page: Any):
     panel = page.locator("ul.variants").first
     expect(panel.locator("li")).to_have_count(1)
     expect(panel).to_contain_text("准确掌握当地市场销售信息")
-    expect(panel.locator(".badge-relation")).to_have_text(re.compile("exact|near"))
+    expect(panel.locator(".badge-relation")).to_have_text(re.compile("canonical|exact|near"))
     shoot(page, "search-collapsed")
 
 

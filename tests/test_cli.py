@@ -40,7 +40,7 @@ def test_clauses_json_contract(index: Path):
         assert key in rows[0]
     assert {row["kind"] for row in rows} == {"duty"}
     assert {row["lang"] for row in rows} == {"zh-Hant"}
-    assert rows[0]["source"] == str(corpus_file("004"))
+    assert rows[0]["source"] == f"corpus/{corpus_file('004').name}"  # stable: not as typed
 
 
 def test_clauses_table(index: Path):
@@ -62,8 +62,9 @@ def test_ingest_json_summary_and_skips(tmp_path: Path):
     assert r.returncode == 0
     summary = json.loads(r.stdout)
     assert summary["added"] == 1 and summary["clauses"] > 50
-    assert summary["skipped"] == [{"source": str(bad), "reason": "binary file"}]
-    assert f"skipped {bad}" in r.stderr
+    source = str(bad)  # a skip is named as the user wrote the path
+    assert summary["skipped"] == [{"source": source, "reason": "binary file"}]
+    assert f"skipped {source}: binary file" in r.stderr
 
 
 @pytest.mark.parametrize(
@@ -104,16 +105,19 @@ def test_dupes_of_unknown_clause_id_is_an_error(index: Path):
 
 
 def test_dupes_of_text_finds_its_translation(index: Path):
-    r = run("dupes", "--index", str(index), "--of", "负责公司产品的销售和推广;", "--json")
+    args = ["dupes", "--index", str(index), "--of", "负责公司产品的销售和推广;", "--json"]
+    rows = json.loads(run(*args).stdout)
+    assert not any(m["relation"] == "cross-lingual" for m in rows)  # off unless asked
+    r = run(*args, "--cross-lingual")
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     hit = next(m for m in rows if m["text"].startswith("Responsible for the regional sales"))
-    assert hit["relation"] == "cross-lingual" and hit["similarity"] == 80.0
+    assert hit["relation"] == "cross-lingual" and hit["similarity"] >= 60.0
 
 
 def test_cross_lingual_threshold_option(index: Path):
     r = run("dupes", "--help")
-    assert "--cross-lingual-threshold" in r.stdout and "48" in r.stdout
+    assert "--cross-lingual-threshold" in r.stdout and "60" in r.stdout
     r = run("dupes", "--index", str(index), "--cross-lingual-threshold", "0", "--json")
     assert r.returncode == 1 and "Traceback" not in r.stderr
 

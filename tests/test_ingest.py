@@ -160,7 +160,7 @@ def test_bad_files_are_skipped_and_named(tmp_path: Path):
     report = Corpus(tmp_path / "idx").ingest([docs, tmp_path / "missing.txt"])
     reasons = {Path(s).name: r for s, r in report.skipped}
     assert set(reasons) == {"binary.txt", "empty.txt", "notes.xyz", "missing.txt", "pipe.txt"}
-    assert reasons["pipe.txt"] == "not a regular file"
+    assert reasons["pipe.txt"] == "not a regular file: a named pipe (FIFO)"
     assert "binary" in reasons["binary.txt"]
     assert "empty" in reasons["empty.txt"]
     assert ".xyz" in reasons["notes.xyz"]

@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import os
+import random
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,7 @@ from jdsearch.readers import (
     UnreadableFile,
     decode_bytes,
     read_documents,
+    read_file,
 )
 from tests.conftest import corpus_file
 
@@ -143,6 +145,33 @@ def test_every_corpus_line_alone_is_decoded_exactly():
     assert wrong == []
 
 
+def test_one_mis_encoded_line_is_a_named_skip_not_mojibake():
+    """GBK text with one line pasted in as UTF-8: as a whole it still scores as Chinese, but
+    that line would be stored as mojibake (鍔犲叆…), so the file is refused and the line named."""
+    gbk = "岗位职责：\n1、负责客户档案管理，维护渠道关系。\n2、完成部门下达的销售目标。\n"
+    pasted = "3、负责门店的日常管理工作\n"  # its UTF-8 bytes are valid GB18030: 3銆佽礋璐ｉ棬搴…
+    data = gbk.encode("gbk") * 3 + pasted.encode("utf-8") + gbk.encode("gbk")
+    with pytest.raises(UnreadableFile) as exc:
+        decode_bytes(data)
+    assert one_line(exc) == "mixed or wrong encoding: line 10 does not read as gb18030"
+    assert decode_bytes(gbk.encode("gbk") * 4) == (gbk * 4, "gb18030")
+
+
+def test_random_bytes_are_not_stored_as_text():
+    """Without NULs, random bytes strict-decode as BOM-less UTF-16 or some code page: a page of
+    rare characters that must be refused, not stored (what charset-normalizer then proposes)."""
+    rng = random.Random(7)
+    for _ in range(100):
+        data = bytes(rng.randrange(1, 256) for _ in range(rng.randrange(60, 300)))
+        with pytest.raises(UnreadableFile):
+            decode_bytes(data)
+
+
+def test_utf8_cut_inside_its_last_character_is_read():
+    data = "负责客户档案管理".encode()
+    assert decode_bytes(data[:-1]) == ("负责客户档案管", "utf-8")
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030", "big5", "utf-16"])
 def test_line_endings_become_newlines(encoding: str):
     crlf = (
@@ -180,7 +209,11 @@ def test_any_bytes_decode_strictly_or_raise_unreadable(data: bytes):
     try:
         text, encoding = decode_bytes(data)
     except UnreadableFile as exc:
-        assert str(exc) in {"empty file", "binary file", "cannot decode text"}
+        assert str(exc) in {
+            "empty file",
+            "binary file",
+            "cannot decode text: no encoding gives readable characters",
+        }
         return
     assert "\ufffd" not in text and "\r" not in text and text.strip()
     assert codecs.lookup(encoding)  # a real codec name, recorded on the document
@@ -323,6 +356,34 @@ def test_html_without_text_is_unreadable(tmp_path: Path, page: bytes, reason: st
     assert one_line(exc) == reason
 
 
+ASPNET_PAGE = """<html><body><form id="form1" method="post" action="./job.aspx">
+<div class="header">招聘网</div>
+<article><header><h1>数据分析师（上海·徐汇）</h1></header>
+<h3>岗位职责</h3><ul><li>负责销售数据的整理与分析</li><li>搭建业务数据看板</li></ul></article>
+<div class="recommend-list"><a>销售代表</a><a>客户经理</a></div>
+<div class="footer">沪ICP备12345号</div>
+</form></body></html>"""
+
+
+def test_html_chrome_is_dropped_but_never_the_whole_page(tmp_path: Path):
+    """ASP.NET wraps the whole page in one <form>: dropping forms would drop the posting. A
+    <header> inside the posting's <article> is its title, not the site's header."""
+    doc = read_one(write(tmp_path / "jd.html", ASPNET_PAGE))
+    assert doc.text.split("\n") == [
+        "招聘网",  # class="header" is not a chrome name: a site title is kept (cheap)
+        "数据分析师（上海·徐汇）",
+        "岗位职责",
+        f"{BULLET}负责销售数据的整理与分析",
+        f"{BULLET}搭建业务数据看板",
+    ]
+
+
+def test_html_nested_deeper_than_libxml2_allows_keeps_all_text(tmp_path: Path):
+    """A tree parser stops at depth 256 (lxml) and silently drops the rest; streaming does not."""
+    page = "<div>" * 3000 + "<p>负责回款</p>" + "</div>" * 3000 + "<p>完成销售目标</p>"
+    assert read_one(write(tmp_path / "jd.html", page)).text == "负责回款\n完成销售目标"
+
+
 # --------------------------------------------------------------------------- docx
 
 
@@ -381,7 +442,7 @@ def _zip_bytes(files: dict[str, str]) -> bytes:
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"this is not a zip file", "corrupt docx: File is not a zip file"),
+        (b"this is not a zip file", "corrupt docx: not a zip file"),
         (_zip_bytes({"hello.txt": "x"}), "corrupt docx: "),
         (_zip_bytes({"[Content_Types].xml": "<Types", "word/document.xml": "<w:document"}),
          "corrupt docx: "),
@@ -565,11 +626,10 @@ def test_text_column_is_configurable(tmp_path: Path, suffix: str, asked: str):
         ("jds.tsv", "id\ttitle\n1\ta\n", None, "no text column (use --text-column)"),
         ("jds.csv", "id,title,description\n", None, "no rows with text in column 'description'"),
         ("jds.csv", "id,description\n1,\n2,  \n", None, "no rows with text in column 'description'"),
-        ("jds.jsonl", '{"text": "负责"}\n{bad json}\n', None,
-         "invalid JSON on line 2: Expecting property name enclosed in double quotes"),
-        ("jds.jsonl", '{"text": "负责"}\n\n["not", "an object"]\n', None,
-         "line 3 is not a JSON object"),
         ("jds.jsonl", '{"text": "负责", "id": 1', None, "invalid JSON on line 1: Expecting ',' delimiter"),
+        ("jds.jsonl", '{bad json}\n["not", "an object"]\n', None,
+         "no readable rows (2 bad); row 0: invalid JSON on line 1: "
+         "Expecting property name enclosed in double quotes"),
     ],
 )  # fmt: skip
 def test_table_errors_are_one_line_reasons(
@@ -579,6 +639,16 @@ def test_table_errors_are_one_line_reasons(
     with pytest.raises(UnreadableFile) as exc:
         read_documents(path, text_column=text_column)
     assert one_line(exc) == reason
+
+
+def test_a_bad_row_skips_that_row_only(tmp_path: Path):
+    jsonl = '{"text": "负责回款"}\n{bad json}\n\n["not", "an object"]\n{"text": "负责培训"}\n'
+    result = read_file(write(tmp_path / "a.jsonl", jsonl))
+    assert [(d.row, d.text) for d in result.documents] == [(0, "负责回款"), (4, "负责培训")]
+    assert result.skipped == [
+        (1, "invalid JSON on line 2: Expecting property name enclosed in double quotes"),
+        (3, "line 4 is not a JSON object"),
+    ]
 
 
 def test_blank_rows_and_rows_without_text_are_skipped_keeping_row_numbers(tmp_path: Path):
@@ -652,7 +722,7 @@ def test_ingest_one_file_per_format_and_a_bad_one(tmp_path: Path):
     report = Corpus(tmp_path / "idx").ingest([folder])
 
     [(source, reason)] = report.skipped
-    assert source == str(folder / "bad.pdf")
+    assert source == str(folder / "bad.pdf")  # a skip is named as the user wrote the path
     assert reason.startswith("corrupt pdf: ") and "\n" not in reason
     assert report.added == 8
     corpus = Corpus(tmp_path / "idx")

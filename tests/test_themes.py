@@ -20,10 +20,7 @@ import pytest
 from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SKOS
 
-import jdsearch.corpus as corpus_module
 from jdsearch import Corpus
-from jdsearch import index as search_index
-from jdsearch.analysis import decode_groups
 from jdsearch.store import Clause
 from jdsearch.taxonomy import JDS
 from jdsearch.themes import (
@@ -41,20 +38,11 @@ from jdsearch.themes import (
 )
 
 
-def coarse_tokens(store, clauses):
-    """The clauses' coarse analyser tokens from the index's cache: what corpus.py passes as
-    ``tokens_of`` once the lead wires it (it still passes concept tokens until then)."""
-    cached = search_index.ensure_tokens(store, clauses)
-    return [[g[0] for g in decode_groups(cached[c.clause_id][0])] for c in clauses]
-
-
 @pytest.fixture(scope="module")
 def themes(sample_index: Corpus):
     # themes follow the stored duplicate groups; other modules may have stored other settings
     sample_index.dupes()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(corpus_module, "feature_tokens", coarse_tokens)
-        yield sample_index.themes(recompute=True)
+    return sample_index.themes(recompute=True)
 
 
 @pytest.fixture(scope="module")
@@ -322,12 +310,12 @@ def test_fragments():
 
 
 def test_k_override(sample_index: Corpus, themes):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(corpus_module, "feature_tokens", coarse_tokens)
-        fixed = sample_index.themes(k=5)
-        assert 3 <= Counter(t.kind for t in fixed)["duty"] <= 5  # k clusters, minus dissolved
-        assert sample_index.themes(k=5) == fixed  # cached
-        assert sample_index.themes() == themes  # back to automatic k for the other tests
+    fixed = sample_index.themes(k=5)
+    assert 3 <= Counter(t.kind for t in fixed)["duty"] <= 5  # k clusters, minus dissolved
+    serial = sample_index.store().stage("themes").serial
+    assert sample_index.themes(k=5) == fixed
+    assert sample_index.store().stage("themes").serial == serial  # stored, not recomputed
+    assert sample_index.themes() == themes  # back to automatic k for the other tests
 
 
 def test_search_filters_by_theme(sample_index: Corpus, themes):

@@ -24,11 +24,11 @@ from rdflib import RDF, Graph
 from rdflib.namespace import SKOS
 
 from jdsearch import Corpus
+from jdsearch.diff import char_diff
 from jdsearch.serialize import clause_json, group_json, hit_json, theme_json, theme_map_json
 from jdsearch.store import ClauseStore, JdsearchError
 from jdsearch.web import app as web_app
-from jdsearch.web.app import build_query, create_app, exact_total, host_name, is_loopback
-from jdsearch.web.diff import char_diff
+from jdsearch.web.app import build_query, create_app, host_name, is_loopback
 from jdsearch.web.state import IndexState
 from tests.conftest import CORPUS
 
@@ -59,7 +59,9 @@ def write_fixture_jds(folder: Path, names: Sequence[str] = tuple(FIXTURE_JDS)) -
 def build_web_index(root: Path, names: Sequence[str] = tuple(FIXTURE_JDS)) -> Path:
     """The sample corpus plus (some of) the fixture JDs, ingested into ``root/index``."""
     idx = root / "index"
-    Corpus(idx).ingest([CORPUS, write_fixture_jds(root, names)])
+    corpus = Corpus(idx)
+    corpus.ingest([CORPUS, write_fixture_jds(root, names)])
+    corpus.dupes(cross_lingual=True)  # the groups the web shows keep the user's parameters
     return idx
 
 
@@ -136,7 +138,7 @@ def test_search_hits_are_the_cli_objects(client: TestClient, index_dir: Path):
 
 def test_search_facets_count_every_match(client: TestClient):
     data = client.get("/api/search", params={"q": "客户", "limit": 100}).json()
-    assert set(data["facets"]) == {"kind", "lang", "theme", "source"}
+    assert set(data["facets"]) == {"kind", "lang", "theme", "source", "title", "company", "city"}
     assert sum(data["facets"]["kind"].values()) == data["total"]
     assert sum(data["facets"]["lang"].values()) == data["total"]
     assert len(data["hits"]) == min(100, data["total"])
@@ -219,13 +221,6 @@ def test_build_query_quotes_filter_values():
         build_query("x", {"source": 'say "hi"'})
 
 
-def test_exact_total_prefers_the_kind_facet():
-    assert exact_total(13, {"kind": {"duty": 5, "other": 1}}, collapse=False) == 6
-    assert exact_total(13, {"kind": {"duty": 5}}, collapse=True) == 13
-    assert exact_total(13, {}, collapse=False) == 13
-
-
-# --------------------------------------------------------------------------- clauses and dupes
 def test_unknown_clause_is_404(client: TestClient):
     assert "unknown clause" in assert_error(client.get("/api/clauses/0000000000000000"), 404)
     assert_error(client.get("/api/clauses/" + "a" * 65), 400)
@@ -233,7 +228,7 @@ def test_unknown_clause_is_404(client: TestClient):
 
 def test_clause_with_group_and_theme(client: TestClient, index_dir: Path):
     corpus = Corpus(index_dir)
-    groups = corpus.dupes()
+    groups = corpus.dupes(cross_lingual=True)
     by_id = {c.clause_id: c for c in corpus.clauses()}
     group = next(g for g in groups if any(m.relation == "cross-script" for m in g.members))
     member = next(m for m in group.members if m.relation == "cross-script")
@@ -251,7 +246,7 @@ def test_clause_with_group_and_theme(client: TestClient, index_dir: Path):
 
 def test_clause_without_group(client: TestClient, index_dir: Path):
     corpus = Corpus(index_dir)
-    grouped = {m.clause_id for g in corpus.dupes() for m in g.members}
+    grouped = {m.clause_id for g in corpus.dupes(cross_lingual=True) for m in g.members}
     single = next(c for c in corpus.clauses() if c.clause_id not in grouped)
     data = client.get(f"/api/clauses/{single.clause_id}").json()
     assert data["clause"]["text"] == single.text
@@ -261,7 +256,7 @@ def test_clause_without_group(client: TestClient, index_dir: Path):
 def test_dupes_list_is_the_cli_groups(client: TestClient, index_dir: Path):
     corpus = Corpus(index_dir)
     by_id = {c.clause_id: c for c in corpus.clauses()}
-    groups = corpus.dupes()
+    groups = corpus.dupes(cross_lingual=True)
     data = client.get("/api/dupes", params={"limit": 5}).json()
     assert data["total"] == len(groups)
     assert data["groups"] == [group_json(g, by_id) for g in groups[:5]]
@@ -414,22 +409,25 @@ def small_index(root: Path, names: Sequence[str] = ("a.txt", "b.txt")) -> Path:
     return idx
 
 
-def meta(idx: Path, *keys: str) -> list[str | None]:
+def stages_of(idx: Path) -> dict[str, tuple[int, str]]:
+    """stage -> (generation, parameters) as stored in the index."""
     store = ClauseStore(idx)
     try:
-        return [store.get_meta(k) for k in keys]
+        return {
+            name: (st.generation, st.params)
+            for name in ("dupes", "themes")
+            if (st := store.stage(name)) is not None
+        }
     finally:
         store.close()
 
 
 def test_gets_never_compute_missing_groups_or_themes(tmp_path: Path):
-    """A GET only reads. Groups or themes missing at request time (the index changed under the
-    running server) are a 503 naming the command that computes them, and nothing is written."""
+    """A GET only reads. Groups or themes never computed are a 503 naming the command that
+    computes them, and nothing is written."""
     idx = small_index(tmp_path)
-    before = (IndexState(idx).signature(), meta(idx, "dupes_state", "themes_state"))
-    assert before[1] == [None, None]
-    # no start-up run: as if the index had changed after it
-    c = TestClient(create_app(idx), raise_server_exceptions=False)
+    assert stages_of(idx) == {}
+    c = TestClient(create_app(idx), raise_server_exceptions=False)  # no start-up run
     clause_id = Corpus(idx).clauses()[0].clause_id
     for url in ("/api/dupes", f"/api/clauses/{clause_id}"):
         assert f"run: jdsearch dupes --index {idx}" in assert_error(c.get(url), 503)
@@ -439,15 +437,15 @@ def test_gets_never_compute_missing_groups_or_themes(tmp_path: Path):
         assert f"run: jdsearch themes --index {idx}" in assert_error(c.get(url), 503)
     assert c.get("/api/search", params={"q": "客户"}).status_code == 200
     assert c.get("/api/health").status_code == 200
-    assert meta(idx, "themes_state") == [None]  # no request computed them
+    assert "themes" not in stages_of(idx)  # no request computed them
     # running the command the message names is enough: no restart
     Corpus(idx).themes()
     for url in ("/api/dupes", "/api/themes", "/api/export", f"/api/clauses/{clause_id}"):
         assert c.get(url).status_code == 200, url
-    after = (IndexState(idx).signature(), meta(idx, "dupes_state", "themes_state"))
+    after = (IndexState(idx).require(), stages_of(idx))
     for url in ("/api/dupes", "/api/themes", "/api/themes/D01", "/api/export", "/api/health"):
         c.get(url)
-    assert (IndexState(idx).signature(), meta(idx, "dupes_state", "themes_state")) == after
+    assert (IndexState(idx).require(), stages_of(idx)) == after
 
 
 def test_startup_computes_what_is_missing_and_warms_every_search_thread(tmp_path: Path):
@@ -455,8 +453,7 @@ def test_startup_computes_what_is_missing_and_warms_every_search_thread(tmp_path
     app = create_app(idx, search_threads=3)
     st: IndexState = app.state.index
     with TestClient(app) as c:
-        dupes_state, themes_state = meta(idx, "dupes_state", "themes_state")
-        assert dupes_state and themes_state
+        assert set(stages_of(idx)) == {"dupes", "themes"}
         assert st.engines() == 3  # one engine per search thread, each has run a query
         assert c.get("/api/themes").status_code == 200
         assert c.get("/api/search", params={"q": "客户"}).json()["total"] > 0
@@ -466,11 +463,15 @@ def test_startup_computes_what_is_missing_and_warms_every_search_thread(tmp_path
 def test_startup_recomputes_stale_themes_with_the_users_k(tmp_path: Path):
     idx = small_index(tmp_path)
     Corpus(idx).themes(k=2)
-    small_index(tmp_path, ("a.txt", "b.txt", "c.txt"))  # a new JD: themes out of date
+    docs = tmp_path / "docs"
+    (docs / "c.txt").write_text(SMALL_JDS["c.txt"], "utf-8")
+    Corpus(idx).ingest([docs], update_stages=False)  # a new JD: themes out of date
+    assert not Corpus(idx).status()["themes"]["current"]  # type: ignore[index]
     with TestClient(create_app(idx, search_threads=2)):
-        (themes_state,) = meta(idx, "themes_state")
-    assert themes_state is not None and themes_state.endswith(":2")
+        generation, params = stages_of(idx)["themes"]
+    assert json.loads(params)["k"] == 2 and generation == Corpus(idx).status()["generation"]
     assert Corpus(idx).themes(k=2)  # current for k=2: the CLI does not recompute them
+    assert stages_of(idx)["themes"][0] == generation
 
 
 def test_each_search_thread_has_its_own_engine(index_dir: Path):
@@ -848,3 +849,65 @@ def test_theme_map_keeps_the_largest_groups():
     assert [g["size"] for g in theme["groups"]] == [3, 2]
     assert theme["groups_total"] == 3 and theme["other_size"] == 1
     assert out["areas"][0]["label_zh"] == "甲"  # type: ignore[index]
+
+
+def test_highlight_is_escaped_html(tmp_path: Path):
+    """Clause text is data: the API's highlight carries it escaped, with only our <mark>."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "x.txt").write_text(
+        '岗位职责\n1、负责客户<img src=x onerror="alert(`x`)">档案与<script>x()</script>回款管理。\n',
+        "utf-8",
+    )
+    idx = tmp_path / "index"
+    Corpus(idx).ingest([docs])
+    c = TestClient(create_app(idx))
+    hit = c.get("/api/search", params={"q": "回款"}).json()["hits"][0]
+    assert "<img" in hit["text"]  # the text itself is returned as written
+    marked = hit["highlight"]
+    assert "<img" not in marked and "<script" not in marked
+    assert "&lt;img src=x onerror=&quot;alert(`x`)&quot;&gt;" in marked
+    assert re.sub(r"</?mark>", "", marked).count("<") == 0
+    assert "<mark>回款</mark>" in marked
+
+
+ENDPOINTS = [
+    "/api/health",
+    "/api/search?q=客户",
+    "/api/dupes",
+    "/api/themes",
+    "/api/themes/D01",
+    "/api/export?format=csv",
+    "/api/export?format=skos",
+    "/",
+    "/themes",
+    "/dupes",
+]
+
+
+def test_a_routine_re_ingest_never_breaks_the_running_app(tmp_path: Path):
+    """With the server running: one line added to one file and `jdsearch ingest` run. Every
+    endpoint keeps answering (200), stale while the ingest is under way, current after."""
+    idx = small_index(tmp_path)
+    docs = tmp_path / "docs"
+    with TestClient(create_app(idx, search_threads=2)) as c:
+        clause_id = Corpus(idx).clauses()[0].clause_id
+        urls = [*ENDPOINTS, f"/api/clauses/{clause_id}"]
+        for url in urls:
+            assert c.get(url).status_code == 200, url
+        with (docs / "a.txt").open("a", encoding="utf-8") as fh:
+            fh.write("4、负责新门店的开业筹备。\n")
+        # the middle of an ingest: clauses changed, groups and themes not yet brought up to date
+        Corpus(idx).ingest([docs], update_stages=False)
+        for url in urls:
+            r = c.get(url)
+            assert r.status_code == 200, (url, r.text[:200])
+        assert c.get("/api/dupes").json()["stale"] is True
+        assert c.get("/api/themes").json()["stale"] is True
+        Corpus(idx).ingest([docs])  # what the user runs: every stage current again
+        for url in urls:
+            assert c.get(url).status_code == 200, url
+        assert c.get("/api/dupes").json()["stale"] is False
+        assert c.get("/api/themes").json()["stale"] is False
+        hits = c.get("/api/search", params={"q": "开业筹备"}).json()["hits"]
+        assert [h["text"] for h in hits] == ["负责新门店的开业筹备。"]

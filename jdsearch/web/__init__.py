@@ -3,5 +3,5 @@
 ``jdsearch.web.app.create_app(index_dir)`` builds the ASGI application;
 ``jdsearch.web.app.serve(index_dir, host, port)`` runs it with uvicorn. Every JSON object comes
 from :mod:`jdsearch.serialize`, as the CLI's ``--json`` output does. Importing this package does
-not import the web stack, so helpers such as :mod:`jdsearch.web.diff` stay light.
+not import the web stack, so importing it stays light.
 """

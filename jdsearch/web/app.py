@@ -59,7 +59,7 @@ log = logging.getLogger("jdsearch.web")
 MAX_QUERY = 500
 MAX_PAGE = 100
 MAX_OFFSET = 10_000
-RELATIONS = ("exact", "near", "cross-script", "cross-lingual")
+RELATIONS = ("exact", "near", "cross-script", "variant", "cross-lingual")
 PAGES = {
     "/": "search.html",
     "/dupes": "dupes.html",
@@ -338,15 +338,20 @@ async def search(
     lang: Annotated[str, Query(max_length=20, description="en, zh-Hans or zh-Hant")] = "",
     source: Annotated[str, Query(max_length=400, description="Only this source file")] = "",
     theme: Annotated[str, Query(max_length=64, description="Only this theme id")] = "",
+    title: Annotated[str, Query(max_length=200, description="Job title contains")] = "",
+    company: Annotated[str, Query(max_length=200, description="Company contains")] = "",
+    city: Annotated[str, Query(max_length=100, description="City contains")] = "",
     collapse: Annotated[bool, Query(description="Fold near-duplicates into one hit")] = False,
-    facets: Annotated[bool, Query(description="Count kind/lang/theme/source")] = True,
+    facets: Annotated[bool, Query(description="Count values of every facet field")] = True,
     limit: Limit = 10,
     offset: Offset = 0,
 ) -> Response:
     """Ranked clauses, each the ``jdsearch search --json`` hit object (``spans`` are offsets
     into the original ``text``), plus the total and facet counts. Filters may also be written
     in ``q`` (``lang:zh-Hant theme:t3``)."""
-    query = build_query(q, {"kind": kind, "lang": lang, "source": source, "theme": theme})
+    filters = {"kind": kind, "lang": lang, "source": source, "theme": theme}
+    filters.update({"title": title, "company": company, "city": city})
+    query = build_query(q, filters)
     st = _state(request)
     key = (st.require(), query, limit, offset, collapse, facets)
     body = st.responses.get(key)
@@ -364,22 +369,10 @@ async def search(
 
 def _search_body(st: IndexState, query: str, **kwargs: Any) -> bytes:
     result = st.search(query, **kwargs)
-    total = exact_total(result.total, result.facets, kwargs["collapse"])
-    body = search_json(query, result, total=total, limit=kwargs["limit"], offset=kwargs["offset"])
+    body = search_json(
+        query, result, total=result.total, limit=kwargs["limit"], offset=kwargs["offset"]
+    )
     return _json(body).body
-
-
-def exact_total(total: int, facet_counts: dict[str, dict[str, int]], collapse: bool) -> int:
-    """The number of matching clauses.
-
-    Uncollapsed, ``SearchEngine`` reports Whoosh's *estimated* length, an upper bound that
-    left pages empty past the real end; every match has exactly one kind, so the kind facet
-    counts them exactly. (The fix belongs in ``SearchEngine._run``; this is then a no-op.)
-    """
-    kinds = facet_counts.get("kind")
-    if collapse or not kinds:
-        return total
-    return min(total, sum(kinds.values()))
 
 
 def build_query(q: str, filters: dict[str, str]) -> str:
@@ -411,7 +404,7 @@ def clause(request: Request, clause_id: ClauseId) -> JSONResponse:
 def dupes(
     request: Request,
     relation: Annotated[
-        Literal["", "exact", "near", "cross-script", "cross-lingual"],
+        Literal["", "exact", "near", "cross-script", "variant", "cross-lingual"],
         Query(description="Only groups with a member of this relation"),
     ] = "",
     min_size: Annotated[int, Query(ge=2, le=10_000, description="Smallest group size")] = 2,
@@ -420,15 +413,16 @@ def dupes(
 ) -> JSONResponse:
     """Duplicate groups, largest first: ``{"total": n, "groups": [dupes --json group]}``."""
     st = _state(request)
+    view = st.groups()
     groups = [
         g
-        for g in st.groups().groups
+        for g in view.groups
         if len(g.members) >= min_size
         and (not relation or any(m.relation == relation for m in g.members))
     ]
     page = groups[offset : offset + limit]
     by_id = st.clauses_by_id(m.clause_id for g in page for m in g.members)
-    return _json(groups_page_json(len(groups), page, by_id))
+    return _json(groups_page_json(len(groups), page, by_id, stale=view.stale))
 
 
 def themes(

@@ -1,5 +1,6 @@
 // The search page: instant search, facets, collapse with variant expanders, paging.
-// The URL holds the whole state (?q=&kind=&lang=&source=&theme=&collapse=1&page=), so a search
+// The URL holds the whole state (?q=&kind=&lang=&source=&theme=&title=&company=&city=
+// &collapse=1&page=), so a search
 // can be shared and the back button walks through searches.
 import {
   api, badge, baseName, clear, debounce, el, htmlLang, langName, loadThemeLabels,
@@ -7,8 +8,11 @@ import {
 } from "./common.js";
 
 const PAGE_SIZE = 10;
-const FILTERS = ["kind", "lang", "theme", "source"];
-const FACET_TITLES = { kind: "Kind", lang: "Language", theme: "Theme", source: "Source" };
+const FILTERS = ["kind", "lang", "theme", "source", "title", "company", "city"];
+const FACET_TITLES = {
+  kind: "Kind", lang: "Language", theme: "Theme", source: "Source",
+  title: "Job title", company: "Company", city: "City",
+};
 
 const $ = (id) => document.getElementById(id);
 const form = $("search-form");
@@ -93,7 +97,8 @@ function render(data) {
   document.title = `${state.q || "Filters"} · jdsearch`;
   const folded = state.collapse ? ", near-duplicates folded together" : "";
   const note = data.mode === "any" ? " — no clause had every word; showing clauses with any" : "";
-  say(statusLine, `${data.total} matching clauses${folded}${note}`);
+  const stale = data.stale ? ` — warning: ${data.warning}` : "";
+  say(statusLine, `${data.total} matching clauses${folded}${note}${stale}`, data.stale);
   clear(results);
   results.start = data.offset + 1;
   for (const hit of data.hits) results.append(renderHit(hit));
@@ -111,6 +116,9 @@ function renderHit(hit) {
     badge("kind", hit.kind),
     badge("source", baseName(hit.source), hit.source),
     hit.section ? el("span", { class: "section", lang: htmlLang(hit.lang) }, hit.section) : null,
+    hit.title || hit.company || hit.city
+      ? el("span", { class: "posting" }, [hit.title, hit.company, hit.city].filter(Boolean).join(" · "))
+      : null,
     hit.theme ? el("a", { class: "theme-link", href: `/themes?theme=${encodeURIComponent(hit.theme)}`,
       dataset: { theme: hit.theme } }, `theme ${hit.theme}`) : null);
   item.append(meta);

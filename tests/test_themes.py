@@ -180,7 +180,7 @@ def test_recognisable_themes_bring_related_duties_together(themes, by_id):
     )
     precision = pairs_same / (pairs_same + wrong) if pairs_same + wrong else 0.0
     print(f"themes on labelled pairs: pairwise recall {recall:.2f}, precision {precision:.2f}")
-    # measured 0.20 / 0.40; random assignment to ~20 themes scores ~0.05 recall. (Was 0.40 / 0.57
+    # measured 0.30 / 0.43 (after merging main); random assignment to ~20 themes scores ~0.05 recall. (Was 0.40 / 0.57
     # when themes were clustered on glossary concepts alone; the issue replaced them with the
     # clauses' own words, which cannot join 回款 with 账款回收 or an English twin with its Chinese
     # one: cross-lingual twins are joined by the duplicate groups, which themes follow.)

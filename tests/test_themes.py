@@ -309,6 +309,37 @@ def test_fragments():
         assert not is_fragment(clause(text, "en" if text.isascii() else "zh-Hans")), text
 
 
+def test_clauses_flagged_as_fragments_are_never_themed():
+    """The segmenter / kinds model's ``fragment`` flag wins over the heuristic: a flagged
+    clause is a fragment whatever its wording, and is neither themed nor counted unthemed."""
+    docs = planted(n_topics=3, per_topic=12)
+    clauses = [
+        Clause(
+            f"c{i}",
+            f"d{i % 5}",
+            "s",
+            "",
+            "",
+            i,
+            "duty",
+            "zh-Hans",
+            "定期拜访客户，了解客户需求。",
+            "定期拜访客户，了解客户需求。",
+            0,
+            14,
+            fragment=i % 4 == 0,
+        )
+        for i in range(len(docs))
+    ]
+    assert is_fragment(clauses[0]) and not is_fragment(clauses[1])
+    tokens = {c.clause_id: d for c, d in zip(clauses, docs, strict=True)}
+    result = build_themes(clauses, {}, lambda cs: [tokens[c.clause_id] for c in cs], k=3)
+    flagged = {c.clause_id for c in clauses if c.fragment}
+    placed = set(result.assignment) | {m for ids in result.unthemed.values() for m in ids}
+    assert not flagged & placed
+    assert placed == {c.clause_id for c in clauses} - flagged
+
+
 def test_k_override(sample_index: Corpus, themes):
     fixed = sample_index.themes(k=5)
     assert 3 <= Counter(t.kind for t in fixed)["duty"] <= 5  # k clusters, minus dissolved

@@ -5,7 +5,7 @@
 
 Postings of ``zhaopin_2018_dev_20k`` are split in two halves by a hash of their doc id: the
 *tune* half (thresholds and rules were looked at there) and the *report* half, which alone is
-sampled here. "before" is the algorithm on main (``git show main:jdsearch/dupes.py``), "after"
+sampled here. "before" is the algorithm before the h/dupes merge (``474dd89^1``), "after"
 the working tree; both run on the same clauses. For each system and relation (near, variant,
 cross-lingual) up to ``--per`` random group members are paired with their group's canonical.
 
@@ -48,7 +48,7 @@ def half(doc_id: str) -> str:
 
 def old_module():  # type: ignore[no-untyped-def]
     src = subprocess.run(
-        ["git", "show", "main:jdsearch/dupes.py"],
+        ["git", "show", "474dd89^1:jdsearch/dupes.py"],  # main before the h/dupes merge
         cwd=ROOT,
         capture_output=True,
         text=True,

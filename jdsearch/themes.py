@@ -54,7 +54,9 @@ MIN_UNITS = 3  # a theme has at least this many units ...
 MIN_DOCUMENTS = 2  # ... from at least this many postings (one posting's quirk is no theme)
 DAMP_MIDPOINT, DAMP_WIDTH = 0.75, 0.05  # spread at which a word keeps half its weight, and slope
 BRIDGE_MIN_SHARE = 0.02  # the bridge is used when the minority script has this share of units
-LABEL_MIN_SHARE = 0.1  # a label word is used by at least this share of the theme's postings
+GENERIC_WEIGHT = 0.5  # a word damped below this weight is generic: it never labels a theme
+LABEL_MIN_SHARE = 0.2  # a label word is used by at least this share of the theme's postings
+# and of its members (words below come last)
 
 
 @dataclass
@@ -515,7 +517,11 @@ def label_terms(
         ((t, s * weights.get(t, 1.0)) for t, s in scored if not t.startswith(CONCEPT)),
         key=lambda kv: (coverage.get(kv[0], 1.0) < min_share, -kv[1], kv[0]),
     )
-    kept = [t for t, _ in ranked if t not in skip and _readable(t)]
+    kept = [  # a word the corpus shows to be generic (damped below half) never labels
+        t
+        for t, _ in ranked
+        if t not in skip and _readable(t) and weights.get(t, 1.0) >= GENERIC_WEIGHT
+    ]
     return list(dict.fromkeys(surface.get(t, t) for t in kept))[:n]
 
 
@@ -822,6 +828,10 @@ def _represent(
     scores = class_tfidf(counts)
     scored = [scored_terms(scores, t, model.vocabulary_) for t in range(model.k_)]
     share = (sparse.diags(1.0 / np.maximum(postings, 1)) @ counts).tocsr()
+    # ... and of its members: a label word must be common on both counts (many postings
+    # using a word once in a big theme is no more a label than one posting using it often)
+    unit_counts, sizes = class_counts(model.words_x_, model.labels_, model.k_)
+    member_share = (sparse.diags(1.0 / np.maximum(sizes, 1)) @ unit_counts).tocsr()
     skip = ubiquitous_terms(scored)
     weights = dict(zip(model.vocabulary_.tolist(), model.weights_.tolist(), strict=True))
     word_centres = model.word_centroids()
@@ -837,7 +847,11 @@ def _represent(
         local = surface_forms(clauses)  # stems shown as the members write them
         for stem, word in local.items():
             surface.setdefault(stem, word)
-        coverage = dict(scored_terms(share, t, model.vocabulary_))
+        by_member = dict(scored_terms(member_share, t, model.vocabulary_))
+        coverage = {
+            w: min(v, by_member.get(w, 0.0))
+            for w, v in scored_terms(share, t, model.vocabulary_)
+        }
         terms = label_terms(
             scored[t], n=10, surface=local, skip=skip, weights=weights, coverage=coverage
         )

@@ -62,6 +62,18 @@ def occurs(term: str, clause: Clause) -> bool:
     return term in clause.norm
 
 
+def uses_stem(term: str, clause: Clause) -> bool:
+    """A clause uses a label term: a Chinese word in its normalised text, an English word or
+    another word with the same analyser stem."""
+    if not term.isascii():
+        return term in clause.norm
+    from jdsearch.analysis import default_analyzer
+
+    stem = default_analyzer().stem
+    words = re.findall(r"[a-z]+(?:['’][a-z]+)?", clause.text.lower())
+    return stem(term.lower()) in {stem(w) for w in words}
+
+
 def test_duties_and_requirements_are_clustered_apart(themes, by_id):
     assert themes
     for t in themes:
@@ -396,7 +408,9 @@ def test_real_postings_themes_are_labelled_by_their_members_words(real_themes):
         for i, term in enumerate(t.label_terms):
             share = sum(occurs(term, c) for c in members) / len(members)
             assert share > 0, (t.theme_id, term)
-            if i == 0:  # the leading term names what the members share
+            if i == 0:  # the leading term names what the members share (an English label
+                # word stands for its stem: 'report' for report / reports / reporting)
+                share = sum(uses_stem(term, c) for c in members) / len(members)
                 assert share >= 0.2, (t.theme_id, term, share)
         if (
             t.kind == "duty"

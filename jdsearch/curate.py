@@ -639,8 +639,12 @@ class ThemeEditor:
 
     def _theme_canonical(self, d: dict[str, Any]) -> _Outcome:
         ids = [cid for cid in self.keys(d.get("clause")) if cid in self.assignment]
-        if not ids:
-            return _Outcome(False, "the clause is not themed any more")
+        if not ids:  # a refit left it unthemed: a person said it is that theme's duty
+            known = {t.theme_id for t in self.themes}
+            ids = self.keys(d.get("clause"))
+            if not ids or d.get("theme") not in known:
+                return _Outcome(False, "the clause is not themed any more")
+            self.assignment[ids[0]] = str(d["theme"])
         t = self.by_id(self.assignment[ids[0]])
         self._pin(t, ids[0])
         self._mark(t, d)

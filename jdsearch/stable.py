@@ -133,8 +133,16 @@ def carry_themes(store, k: int | None = None) -> bool:  # type: ignore[no-untype
     kept = {
         cid: tid for cid, tid in old.items() if cid in by_id and by_id[cid].kind == kind_of.get(tid)
     }
-    skip = unthemed(store, store.dir)  # dropped by a person: not new, never placed
-    added = [c for c in clauses if c.clause_id not in kept and c.clause_id not in skip]
+    from jdsearch.themes import is_fragment
+
+    model = json.loads(store.get_meta("themes_model") or "{}")
+    left_out = {cid for ids in model.get("unthemed_ids", {}).values() for cid in ids}
+    skip = unthemed(store, store.dir) | left_out  # dropped by a person or by the fit: not new
+    added = [
+        c
+        for c in clauses
+        if c.clause_id not in kept and c.clause_id not in skip and not is_fragment(c)
+    ]
     if len(old) - len(kept) + len(added) > CARRY_SHARE * max(len(clauses), 1):
         return False
     assignment = dict(kept)
@@ -142,8 +150,11 @@ def carry_themes(store, k: int | None = None) -> bool:  # type: ignore[no-untype
     result = SimpleNamespace(themes=themes, areas=areas, assignment=assignment)
     _describe(store, result, by_id)
     finish_themes(store, result)
-    model = json.loads(store.get_meta("themes_model") or "{}")
     model["themes"] = [{**asdict(t), "members": []} for t in result.themes]
+    model["unthemed_ids"] = {
+        kind: [cid for cid in ids if cid in by_id]
+        for kind, ids in model.get("unthemed_ids", {}).items()
+    }
     model["areas"] = [asdict(a) for a in result.areas]
     store.save_themes(
         result.assignment,
@@ -181,7 +192,9 @@ def _place(store, clauses, added, assignment, themes) -> None:  # type: ignore[n
             rest.append(c)
     if not rest:
         return
-    tokens = stages.feature_tokens(store, clauses)
+    from jdsearch.themes import own_words
+
+    tokens = [own_words(t) for t in stages.coarse_terms(store, clauses)]  # the fit's own words
     vec = TfidfVectorizer(analyzer=lambda toks: toks, min_df=1, sublinear_tf=True)
     x = normalize(vec.fit_transform(tokens))
     row = {c.clause_id: i for i, c in enumerate(clauses)}

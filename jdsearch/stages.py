@@ -91,26 +91,6 @@ def _tokens(store: ClauseStore, clauses: Sequence[Clause]) -> list[list[str]]:
     return [by_norm.get(c.norm, []) for c in clauses]
 
 
-def feature_tokens(store: ClauseStore, clauses: Sequence[Clause]) -> list[list[str]]:
-    """Cross-lingual concept tokens (so English and Chinese share one space), plus the Chinese
-    words that have no concept. Built from the cached analyser tokens: jieba runs once."""
-    from jdsearch.concepts import default_mapper
-    from jdsearch.themes import CONCEPT
-
-    mapper = default_mapper()
-    out = []
-    for coarse in _tokens(store, clauses):
-        concepts = mapper.concepts_from_terms(coarse)
-        native = [t for t in coarse if not t.isascii() and t not in mapper.zh_concept]
-        out.append([CONCEPT + x for x in concepts] + native)
-    return out
-
-
-def chinese_words(store: ClauseStore, clauses: Sequence[Clause]) -> list[list[str]]:
-    """Coarse Chinese words of each clause, for readable Chinese theme labels."""
-    return [[t for t in toks if not t.isascii()] for toks in _tokens(store, clauses)]
-
-
 # --------------------------------------------------------------------------- duplicates
 def _finder(store: ClauseStore, threshold: float, cross_lingual: bool, cl_threshold: float):  # type: ignore[no-untyped-def]
     from jdsearch.dupes import DuplicateFinder
@@ -195,7 +175,9 @@ def load_groups(store: ClauseStore) -> list:  # list[Group]
 
 # --------------------------------------------------------------------------- themes
 def compute_themes(store: ClauseStore, k: int | None) -> None:
-    """Themes from scratch (needs current duplicate groups), stored with their generation."""
+    """Themes from scratch (needs current duplicate groups), stored with their generation.
+    Features are each clause's own coarse analyser terms (from the token cache); themes.py
+    damps the generic ones and adds concept tokens itself when the corpus mixes languages."""
     from jdsearch.themes import build_themes, group_map
 
     dupes = store.stage("dupes")
@@ -204,11 +186,7 @@ def compute_themes(store: ClauseStore, k: int | None) -> None:
     gen = store.generation()
     clauses = list(store.clauses())
     result = build_themes(
-        clauses,
-        group_map(store.group_rows()),
-        lambda cs: feature_tokens(store, cs),
-        k=k,
-        describe=lambda cs: chinese_words(store, cs),
+        clauses, group_map(store.group_rows()), lambda cs: coarse_terms(store, cs), k=k
     )
     from jdsearch.curate import finish_themes
 
@@ -217,6 +195,9 @@ def compute_themes(store: ClauseStore, k: int | None) -> None:
         "themes": [{**asdict(t), "members": []} for t in result.themes],
         "areas": [asdict(a) for a in result.areas],
         "params": result.params,
+        "unthemed": {kind: len(ids) for kind, ids in result.unthemed.items()},
+        # which clauses the fit left out: a later small change carries them as they are
+        "unthemed_ids": {kind: sorted(ids) for kind, ids in result.unthemed.items()},
     }
     store.save_themes(
         result.assignment,

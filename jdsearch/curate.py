@@ -614,11 +614,16 @@ class ThemeEditor:
         return _Outcome(True)
 
     def _theme_split(self, d: dict[str, Any]) -> _Outcome:
-        ids = [cid for cid in self.keys.many(d.get("members", [])) if cid in self.assignment]
-        if not ids:
+        ids = self.keys.many(d.get("members", []))
+        themed = [cid for cid in ids if cid in self.assignment]
+        known = {t.theme_id for t in self.themes}
+        if themed:
+            parent = self.by_id(self.assignment[themed[0]])
+        elif ids and d.get("theme") in known:  # a refit left them unthemed: the person's split
+            parent = self.by_id(str(d["theme"]))
+        else:
             return _Outcome(False, "its clauses are not themed any more")
-        parent = self.by_id(self.assignment[ids[0]])
-        already = {self.assignment[c] for c in ids}
+        already = {self.assignment.get(c) for c in ids}
         if len(already) == 1 and sum(1 for v in self.assignment.values() if v in already) == len(
             ids
         ):

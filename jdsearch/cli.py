@@ -846,9 +846,9 @@ def curate_theme(
 
     \b
     Examples:
-      jdsearch curate theme rename 'Customer relationship management' --zh-hant 客戶關係維護
-      jdsearch curate theme merge 制定終端開發 --into 制定内部管理制度 --reason 'same duty'
-      jdsearch curate theme drop 'Sales expense control'
+      jdsearch curate theme rename 推广信息档案 --en 'Market information files' --zh-hant 市場資訊檔案
+      jdsearch curate theme merge 对其进行考核激励 --into 监督和控制企业经营风险 --reason 'one duty'
+      jdsearch curate theme drop 制定終端開發
     """
     corpus = _corpus(index_dir)
     if action == "merge" and not into:

@@ -364,8 +364,13 @@ def time_budget(nbytes: int, base: float) -> float:
 
 
 def _init_worker(memory_mb: int) -> None:
-    """Cap the worker's address space: a file that inflates past it fails alone."""
+    """Cap the worker's address space: a file that inflates past it fails alone. The worker
+    also lets go of the index's write lock it inherited (see ``lock.close_inherited``)."""
     import resource
+
+    from jdsearch.lock import close_inherited
+
+    close_inherited()
 
     try:
         with open("/proc/self/status") as fh:

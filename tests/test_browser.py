@@ -507,7 +507,8 @@ def test_downloads_in_every_format(page: Any, tmp_path: Path):
 def test_api_reference_page(page: Any):
     page.goto("/docs")
     expect(page.locator(".endpoint h2", has_text="/api/search")).to_be_visible()
-    expect(page.locator(".endpoint")).to_have_count(7)
+    expect(page.locator(".endpoint h2", has_text="/api/decisions").first).to_be_visible()
+    expect(page.locator(".endpoint")).to_have_count(9)  # GET and POST /api/decisions included
     shoot(page, "api-docs")
 
 

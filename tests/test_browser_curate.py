@@ -30,10 +30,14 @@ def curate_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def _a_group(idx: Path) -> tuple[str, str, str]:
-    """(group id, canonical id, another member with other wording) of a stored group."""
+    """(group id, canonical id, another member with other wording) of a stored group of three
+    or more (one member split off, the rest stays a group)."""
     corpus = Corpus(idx)
     try:
         for g in corpus.group_view().groups:
+            clauses = [corpus.clause(m.clause_id) for m in g.members]
+            if len({(c.doc_id, c.norm) for c in clauses}) < 3:  # decisions key on doc + wording
+                continue
             norms = {m.clause_id: corpus.clause(m.clause_id).norm for m in g.members}
             other = [m.clause_id for m in g.members if norms[m.clause_id] != norms[g.canonical_id]]
             if other:

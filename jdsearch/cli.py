@@ -757,7 +757,7 @@ def curate() -> None:
     Examples:
       jdsearch curate kind 'Number of personnel: 5.' requirement --reason 'a form field'
       jdsearch curate group reject 任用原則:由區域 --reason 'different rules'
-      jdsearch curate theme rename 制定内部管理制度 --en 'internal controls' --zh-hans 内部管理制度
+      jdsearch curate theme rename 推广信息档案 --en 'market files' --zh-hans 市场信息档案
       jdsearch curate log
     """
 

@@ -41,14 +41,9 @@ def sample(n: int, seed: int, path: Path = DATA) -> list[dict[str, str]]:
 
 
 def snapshot(corpus: Corpus) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    st = corpus.store()
-    themes: dict[str, set[str]] = {}
-    for cid, tid in st.theme_assignment().items():
-        themes.setdefault(tid, set()).add(cid)
-    groups: dict[str, set[str]] = {}
-    for cid, gid, *_ in st.group_rows():
-        groups.setdefault(gid, set()).add(cid)
-    return themes, groups
+    from jdsearch.stable import memberships
+
+    return memberships(corpus.store())
 
 
 def write_jsonl(path: Path, rows: list[dict[str, str]]) -> None:

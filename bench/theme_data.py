@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,14 +22,7 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
 
-def data_dir() -> Path:
-    """JDSEARCH_DATA, else ../shared/data beside the repository, else /work/shared/data."""
-    env = os.environ.get("JDSEARCH_DATA")
-    if env:
-        return Path(env)
-    beside = ROOT.parent / "shared" / "data"
-    return beside if beside.exists() else Path("/work/shared/data")
-
+from realdata import data_dir  # noqa: E402
 
 ZHAOPIN = data_dir() / "zhaopin" / "zhaopin_2018_dev_20k.jsonl.gz"
 ONET = data_dir() / "onet" / "tasks_single_dwa_dev.tsv"

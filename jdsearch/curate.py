@@ -212,9 +212,7 @@ def finish_groups(store: ClauseStore, groups: list[Any], index_dir: Path | None 
     with a stage's new groups before they are stored; returns the groups to store."""
     from jdsearch import stable
 
-    old: dict[str, set[str]] = {}
-    for cid, gid, *_ in store.group_rows():
-        old.setdefault(gid, set()).add(cid)
+    _, old = stable.memberships(store)
     new = [(g.group_id, {m.clause_id for m in g.members}) for g in groups]
     kept = stable.match(old, [s for _, s in new])
     taken = {k for k in kept if k is not None}
@@ -424,10 +422,7 @@ def finish_themes(store: ClauseStore, result: Any, index_dir: Path | None = None
     from jdsearch import stable
 
     themes, areas, assignment = result.themes, result.areas, result.assignment
-    old_assign = store.theme_assignment()
-    old_theme: dict[str, set[str]] = {}
-    for cid, tid in old_assign.items():
-        old_theme.setdefault(tid, set()).add(cid)
+    old_theme, _ = stable.memberships(store)
     used = set(json.loads(store.get_meta("theme_ids_used") or "[]")) | set(old_theme)
     old_area = _old_areas(store, old_theme)
     used |= set(old_area)

@@ -153,8 +153,9 @@ _CONTENT = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
 
 
 def list_shape(norm: str) -> str:
-    """The clause's words with its item separators kept (spaces and other marks dropped)."""
-    return _NOT_SHAPE.sub("", norm.replace("，", ",").replace("；", ";").replace("。", "。"))
+    """The clause's words with its item separators kept (spaces and other marks dropped); the
+    matching form is NFKC already, so full-width ，； arrive as , ;."""
+    return _NOT_SHAPE.sub("", norm)
 
 
 def adds_list_item(a: str, b: str) -> bool:

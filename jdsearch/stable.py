@@ -25,6 +25,17 @@ import numpy as np
 KEEP_JACCARD = 0.5
 
 
+def memberships(store) -> tuple[dict[str, set[str]], dict[str, set[str]]]:  # type: ignore[no-untyped-def]
+    """(theme id -> clause ids, group id -> clause ids) as stored: what ``match`` compares."""
+    themes: dict[str, set[str]] = {}
+    for cid, tid in store.theme_assignment().items():
+        themes.setdefault(tid, set()).add(cid)
+    groups: dict[str, set[str]] = {}
+    for cid, gid, *_ in store.group_rows():
+        groups.setdefault(gid, set()).add(cid)
+    return themes, groups
+
+
 def jaccard(a: Set[str], b: Set[str]) -> float:
     if not a and not b:
         return 1.0

@@ -14,7 +14,7 @@ from jdsearch import Corpus
 from jdsearch import curate as C
 from jdsearch.stable import jaccard, match, overlap_report
 from jdsearch.store import JdsearchError
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, data_dir
 
 NEW_POSTING = "岗位职责：\n1. 负责客户关系维护，定期拜访重点客户。\n2. 完成领导交办的其他工作。\n"
 
@@ -58,14 +58,9 @@ def curated(tmp_path: Path) -> tuple[Corpus, Path]:
 
 
 def snapshot(corpus: Corpus) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    st = corpus.store()
-    themes: dict[str, set[str]] = {}
-    for cid, tid in st.theme_assignment().items():
-        themes.setdefault(tid, set()).add(cid)
-    groups: dict[str, set[str]] = {}
-    for cid, gid, *_ in st.group_rows():
-        groups.setdefault(gid, set()).add(cid)
-    return themes, groups
+    from jdsearch.stable import memberships
+
+    return memberships(corpus.store())
 
 
 def edit_one_posting(docs: Path) -> None:
@@ -293,19 +288,13 @@ def test_curate_errors_are_one_line(curated):
 
 
 # --------------------------------------------------------------------------- real postings
-def _data() -> Path:
-    env = os.environ.get("JDSEARCH_DATA")
-    if env:
-        return Path(env)
-    rel = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    return rel if rel.is_dir() else Path("/work/shared/data")
 
 
 def test_real_postings_keep_ids_and_decisions():
     """2,000 real postings: minutes, not seconds (1,270 s for the first ingest + groups +
     themes on the shared 2-core machine), so only with JDSEARCH_SLOW_TESTS=1; the same run is
     bench/curate_stability.py (bench/results/curate_stability.json)."""
-    path = _data() / "zhaopin" / "zhaopin_2018_dev_20k.jsonl.gz"
+    path = data_dir() / "zhaopin" / "zhaopin_2018_dev_20k.jsonl.gz"
     if not path.is_file():
         pytest.skip(f"real postings not present ({path})")
     if os.environ.get("JDSEARCH_SLOW_TESTS") != "1":

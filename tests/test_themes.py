@@ -8,12 +8,10 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import re
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -381,18 +379,13 @@ def test_search_filters_by_theme(sample_index: Corpus, themes):
 
 
 # --------------------------------------------------------------------------- real postings
-def data_dir() -> Path:
-    env = os.environ.get("JDSEARCH_DATA")
-    if env:
-        return Path(env)
-    beside = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    return beside if beside.exists() else Path("/work/shared/data")
 
 
 @pytest.fixture(scope="module")
 def real_themes(tmp_path_factory: pytest.TempPathFactory):
     """Themes of 1,500 real Zhaopin postings from the half the defaults were NOT tuned on."""
     from jdsearch.ingest import Parser
+    from tests.conftest import data_dir
 
     src = data_dir() / "zhaopin" / "zhaopin_2018_dev_20k.jsonl.gz"
     if not src.exists():

@@ -685,8 +685,7 @@ def themes(index_dir: Path, k: int | None, as_json: bool) -> None:
 @click.option(
     "--base-iri",
     metavar="IRI",
-    help="skos: prefix of every concept IRI, e.g. https://example.org/jd/ "
-    "(default urn:jdsearch:).",
+    help="skos: prefix of every concept IRI, e.g. https://example.org/jd/ (default urn:jdsearch:).",
 )
 def export(
     index_dir: Path, fmt: str, output: Path | None, k: int | None, base_iri: str | None

@@ -740,13 +740,16 @@ class Corpus:
                 store.member_rows(),
                 store.group_templates(),
             )
-            from jdsearch.curate import curated_themes
+            from jdsearch.curate import curated_groups, curated_themes
 
-            curated = curated_themes(store)
+            curated, curated_g = curated_themes(store), curated_groups(store)
             for area in tax["areas"]:  # type: ignore[attr-defined]
                 for node in area["themes"]:
                     if node["theme_id"] in curated:
                         node["curated"] = curated[node["theme_id"]]
+                    for grp in node["groups"]:
+                        if grp["group_id"] in curated_g:
+                            grp["curated"] = curated_g[grp["group_id"]]
             tax["stale"] = view.stale
             return tax
 

@@ -257,6 +257,7 @@ class GroupEditor:
         self.keys = Keys(store)
         self.groups = {g.group_id: g for g in groups}
         self.clauses: dict[str, Clause] = {}
+        self.touched: dict[str, list[dict[str, Any]]] = {}  # clause id -> decisions on it
 
     def apply(self, decisions: Sequence[dict[str, Any]]) -> list:
         status = {}
@@ -265,7 +266,26 @@ class GroupEditor:
             status[d["id"]] = IN_FORCE if out.ok else f"no longer applies: {out.why}"
         _record(self.store, status)
         groups = [g for g in self.groups.values() if len(g.members) > 1]
+        self._record_curated(groups)
         return sorted(groups, key=lambda g: (-len(g.members), g.group_id))
+
+    def _touch(self, d: dict[str, Any], ids: Iterable[str]) -> None:
+        for cid in ids:
+            self.touched.setdefault(cid, []).append(d)
+
+    def _record_curated(self, groups: list[Any]) -> None:
+        """group id -> {"decisions", "modified"} for the groups holding a clause a decision
+        moved, kept or pinned: exports mark those duty concepts as curated by people."""
+        out: dict[str, dict[str, Any]] = {}
+        for g in groups:
+            ds = [d for m in g.members for d in self.touched.get(m.clause_id, [])]
+            if ds:
+                out[g.group_id] = {
+                    "decisions": sorted({str(d["id"]) for d in ds}),
+                    "modified": max(str(d.get("when", "")) for d in ds),
+                }
+        with self.store.transaction():
+            self.store.set_meta("curated_groups", json.dumps(out, sort_keys=True))
 
     # -- helpers
     def _group_of(self, cid: str) -> Any | None:
@@ -332,6 +352,7 @@ class GroupEditor:
         ids = self.keys.many(d.get("members", []))
         if len(ids) < 2:
             return _Outcome(False, "fewer than two of its clauses are in the index")
+        self._touch(d, ids)
         homes = [self._group_of(cid) for cid in ids]
         home = next((g for g in homes if g is not None and g.group_id == d.get("group")), None)
         home = home or next((g for g in homes if g is not None), None)
@@ -347,6 +368,7 @@ class GroupEditor:
         ids = set(self.keys.many(d.get("members", [])))
         if len(ids) < 2:
             return _Outcome(False, "fewer than two of its clauses are in the index")
+        self._touch(d, sorted(ids))
         for g in list(self.groups.values()):
             inside = [m.clause_id for m in g.members if m.clause_id in ids]
             keep = g.canonical_id if g.canonical_id in inside else (inside[0] if inside else "")
@@ -359,6 +381,7 @@ class GroupEditor:
         ids = self.keys.many(d.get("members", []))
         if not ids:
             return _Outcome(False, "its clauses are not in the index")
+        self._touch(d, [*ids, *self.keys.many(d.get("rest", []))])
         homes = {id(self._group_of(cid)) for cid in ids}
         g = self._group_of(ids[0])
         if len(homes) == 1 and g is not None and len(g.members) == len(ids):
@@ -375,6 +398,7 @@ class GroupEditor:
             return _Outcome(False, "the clause is not in the index")
         if not target_ids:
             return _Outcome(False, "the target group's clause is not in the index")
+        self._touch(d, ids)
         target = self._group_of(target_ids[0])
         for cid in ids:
             if target is not None and self._group_of(cid) is target:
@@ -392,6 +416,7 @@ class GroupEditor:
         g = self._group_of(ids[0]) if ids else None
         if g is None:
             return _Outcome(False, "the clause is not in the index or in no group")
+        self._touch(d, ids[:1])
         if g.canonical_id != ids[0]:
             self._set_canonical(g, ids[0])
         return _Outcome(True)
@@ -431,9 +456,10 @@ def finish_themes(store: ClauseStore, result: Any, index_dir: Path | None = None
     for t in themes:
         by_kind.setdefault(t.kind, []).append(t)
     renamed: dict[str, str] = {}
+    follow = set(curated_themes(store))
     for ts in by_kind.values():
         new = [(t.theme_id, set(t.members)) for t in ts]
-        renamed.update(stable.assign(old_theme, new, mint.theme))
+        renamed.update(stable.assign(old_theme, new, mint.theme, follow=follow))
     area_members = {
         a.area_id: {cid for t in themes if t.area_id == a.area_id for cid in t.members}
         for a in areas
@@ -447,9 +473,126 @@ def finish_themes(store: ClauseStore, result: Any, index_dir: Path | None = None
         a.theme_ids = [renamed.get(tid, tid) for tid in a.theme_ids]
     result.assignment = assignment = {cid: t.theme_id for t in themes for cid in t.members}
     decisions = [d for d in load(index_dir or _index_dir(store)) if d.get("type") in THEME_TYPES]
-    ThemeEditor(store, themes, areas, assignment, mint).apply(decisions)
+    fresh = {tid for tid in renamed.values() if tid not in old_theme}
+    ThemeEditor(store, themes, areas, assignment, mint, fresh).apply(decisions)
     with store.transaction():
         store.set_meta("theme_ids_used", json.dumps(sorted(mint.used)))
+
+
+def pinned_themes(
+    store: ClauseStore, by_id: dict[str, Clause], groups: dict[str, list[str]]
+) -> tuple[list[Any], dict[str, str]]:
+    """The themes a person curated (renamed, merged into, split off, gave a canonical), as
+    stored, for a full refit to keep: ``(themes, clause id -> theme id)``.
+
+    Why pin rather than re-find: on a refit k-means moves most boundaries and leaves many
+    clauses in the unthemed remainder, so a curated theme often has no successor to carry its
+    label, merge or canonical. A person's decision beats the model: the refit clusters the other
+    clauses only. A pinned theme loses clauses that left the index, changed kind or were
+    dropped by a person; duplicates of its clauses that were never themed join it."""
+    curated = curated_themes(store)
+    if not curated:
+        return [], {}
+    from jdsearch import stages
+
+    themes, _ = stages.load_themes(store)
+    before = store.theme_assignment()
+    dropped = unthemed(store, _index_dir(store))
+    canon_of = {m: canon for canon, ms in groups.items() for m in ms}
+    pinned: list[Any] = []
+    held: dict[str, str] = {}
+    for t in themes:
+        if t.theme_id not in curated:
+            continue
+        ok = {c for c in t.members if c in by_id and by_id[c].kind == t.kind} - dropped
+        mates = {
+            m
+            for c in ok
+            for m in groups.get(canon_of.get(c, ""), ())
+            if m in by_id and by_id[m].kind == t.kind and m not in before
+        }
+        ids = sorted((ok | mates) - dropped - set(held))
+        if ids:
+            t.members = ids
+            pinned.append(t)
+            held.update({c: t.theme_id for c in ids})
+    return pinned, held
+
+
+def keep_pinned(store: ClauseStore, result: Any, pinned: list[Any], by_id: dict[str, Clause]):  # type: ignore[no-untyped-def]
+    """Add the pinned themes to a refit's ``result``, each in the new area that holds most of
+    its old area's clauses (its old area when the refit left none of that kind)."""
+    if not pinned:
+        return
+    from jdsearch.stable import describe_members
+
+    _make_room(result, {t.theme_id for t in pinned})
+
+    old_theme, _ = _memberships(store)
+    old_area = _old_areas(store, old_theme)
+    old_area_of = {tid: aid for aid, tids in _old_area_themes(store).items() for tid in tids}
+    new_area = {
+        a.area_id: {c for t in result.themes if t.area_id == a.area_id for c in t.members}
+        for a in result.areas
+    }
+    for t in pinned:
+        aid = old_area_of.get(t.theme_id, "")
+        want = old_area.get(aid, set())
+        same_kind = [a for a in result.areas if a.kind == t.kind]
+        area = max(
+            same_kind,
+            key=lambda a: (len(new_area[a.area_id] & want), len(new_area[a.area_id])),
+            default=None,
+        )
+        if area is None:
+            area = _stored_area(store, aid, t)
+            result.areas.append(area)
+            new_area[area.area_id] = set()
+        t.area_id = area.area_id
+        area.theme_ids.append(t.theme_id)
+        result.themes.append(t)
+        result.assignment.update({c: t.theme_id for c in t.members})
+    describe_members(result, by_id)
+
+
+def _make_room(result: Any, ids: set[str]) -> None:
+    """The refit numbers its themes D01, D02 … afresh: one that has a pinned theme's number
+    takes the next free one, so every theme in ``result`` has its own id before matching."""
+    taken = ids | {t.theme_id for t in result.themes}
+    for t in result.themes:
+        if t.theme_id not in ids:
+            continue
+        prefix = re.sub(r"\d+$", "", t.theme_id)
+        n = 1
+        while f"{prefix}{n:02d}" in taken:
+            n += 1
+        old, t.theme_id = t.theme_id, f"{prefix}{n:02d}"
+        taken.add(t.theme_id)
+        for a in result.areas:
+            a.theme_ids = [t.theme_id if x == old else x for x in a.theme_ids]
+        for cid in t.members:
+            result.assignment[cid] = t.theme_id
+
+
+def _memberships(store: ClauseStore) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    from jdsearch import stable
+
+    return stable.memberships(store)
+
+
+def _old_area_themes(store: ClauseStore) -> dict[str, list[str]]:
+    raw = store.get_meta("themes_model")
+    return {a["area_id"]: a.get("theme_ids", []) for a in json.loads(raw or "{}").get("areas", [])}
+
+
+def _stored_area(store: ClauseStore, area_id: str, t: Any) -> Any:
+    from jdsearch.themes import Area
+
+    raw = json.loads(store.get_meta("themes_model") or "{}")
+    a = next((a for a in raw.get("areas", []) if a["area_id"] == area_id), None)
+    if a is not None:
+        return Area(a["area_id"], a["kind"], a["label_en"], a["label_zh"], [])
+    return Area(area_id or t.theme_id.rstrip("0123456789") + "A0", t.kind, t.label_en, t.label_zh)
 
 
 def _old_areas(store: ClauseStore, old_theme: dict[str, set[str]]) -> dict[str, set[str]]:
@@ -497,8 +640,11 @@ class ThemeEditor:
         areas: list[Any],
         assignment: dict[str, str],
         mint: _Minter,
+        fresh: set[str] | None = None,
     ) -> None:
         self.store = store
+        self.fresh = set(fresh or ())  # ids minted by this run: a re-found theme may take back
+        # the id its decision names; a theme that kept its own id never gives it up
         self.keys = Keys(store)
         self.themes = themes
         self.areas = areas
@@ -518,7 +664,8 @@ class ThemeEditor:
                 t = self.by_id(self.assignment.get(cid, ""))
                 if t is not None:
                     break
-            if t is not None and want and t.theme_id not in self.curated:
+            if t is not None and want and t.theme_id in self.fresh - set(self.curated):
+                self.fresh.discard(t.theme_id)
                 self._reid(t, want)  # a curated theme re-found by a refit keeps its id
         return t
 
@@ -694,6 +841,11 @@ def resave_themes(store: ClauseStore, index_dir: Path) -> None:
     store.save_themes(
         result.assignment, json.dumps(model, ensure_ascii=False), st.generation, st.params
     )
+
+
+def curated_groups(store: ClauseStore) -> dict[str, dict[str, Any]]:
+    """group id -> {"decisions", "modified"} for groups a person's decision shaped."""
+    return dict(json.loads(store.get_meta("curated_groups") or "{}"))
 
 
 def curated_themes(store: ClauseStore) -> dict[str, dict[str, Any]]:

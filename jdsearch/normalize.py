@@ -144,9 +144,7 @@ def _clusters(text: str) -> Iterator[tuple[int, str]]:
     """(offset, cluster): a character plus the combining marks that follow it."""
     start = 0
     for i in range(1, len(text) + 1):
-        if i == len(text) or not (
-            unicodedata.combining(text[i]) or text[i] in _COMBINING_EXTRA
-        ):
+        if i == len(text) or not (unicodedata.combining(text[i]) or text[i] in _COMBINING_EXTRA):
             yield start, text[start:i]
             start = i
 

@@ -795,9 +795,13 @@ class Segmenter:
             and marker.number == st.last_number + 1
             and not sublist
         )
-        if list_item and not named and (
-            continues
-            or not (introduces and nxt_marker is not None and nxt_marker.style != marker.style)
+        if (
+            list_item
+            and not named
+            and (
+                continues
+                or not (introduces and nxt_marker is not None and nxt_marker.style != marker.style)
+            )
         ):
             return False  # "5、工作职责：" is still a heading
         if not (ends_colon or category or introduces):

@@ -47,9 +47,7 @@ def hit_json(h: Hit) -> dict[str, object]:
     return h.to_json()
 
 
-def member_json(
-    c: Clause, similarity: float, relation: str, value: str = ""
-) -> dict[str, object]:
+def member_json(c: Clause, similarity: float, relation: str, value: str = "") -> dict[str, object]:
     """A duplicate group member (``jdsearch dupes --of ID --json`` row); ``value``: the
     values it states (``3年+ | 本科``), what tells variants of one requirement apart."""
     return {

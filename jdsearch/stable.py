@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence, Set
 import numpy as np
 
 KEEP_JACCARD = 0.5
+FOLLOW_OVERLAP = 0.5
 
 
 def memberships(store) -> tuple[dict[str, set[str]], dict[str, set[str]]]:  # type: ignore[no-untyped-def]
@@ -42,13 +43,26 @@ def jaccard(a: Set[str], b: Set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+def overlap(a: Set[str], b: Set[str]) -> float:
+    """Share of the smaller set found in the other (the overlap coefficient)."""
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def _followed(a: Set[str], b: Set[str]) -> float:
+    return jaccard(a, b) if overlap(a, b) >= FOLLOW_OVERLAP else 0.0
+
+
 def match(
-    old: Mapping[str, Set[str]], new: Sequence[Set[str]], threshold: float = KEEP_JACCARD
+    old: Mapping[str, Set[str]],
+    new: Sequence[Set[str]],
+    threshold: float = KEEP_JACCARD,
+    score_of: Callable[[Set[str], Set[str]], float] = jaccard,
 ) -> list[str | None]:
-    """For each new set, the old id it keeps (Jaccard >= ``threshold`` with the old set it is
-    paired with), else None. Only sets that share a member are compared: the overlap graph is
-    split into connected components and each is paired with the Hungarian algorithm, so
-    tens of thousands of groups cost what their overlaps cost, not n²."""
+    """For each new set, the old id it keeps (``score_of`` >= ``threshold`` with the old set it
+    is paired with, Jaccard by default), else None. Only sets that share a member are
+    compared: the overlap graph is split into connected components and each is paired with
+    the Hungarian algorithm, so tens of thousands of groups cost what their overlaps cost,
+    not n²."""
     from scipy.optimize import linear_sum_assignment
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -61,7 +75,7 @@ def match(
     pairs: dict[tuple[int, int], float] = {}
     for i, s in enumerate(new):
         for j in {j for m in s for j in owner.get(m, ())}:
-            pairs[(i, j)] = jaccard(s, old[old_ids[j]])
+            pairs[(i, j)] = score_of(s, old[old_ids[j]])
     out: list[str | None] = [None] * len(new)
     if not pairs:
         return out
@@ -89,9 +103,23 @@ def assign(
     new: Sequence[tuple[str, Set[str]]],
     mint: Callable[[str], str],
     threshold: float = KEEP_JACCARD,
+    follow: Set[str] = frozenset(),
 ) -> dict[str, str]:
-    """new run's id -> stable id: the matched old id, else ``mint(new_id)`` (a fresh id)."""
+    """new run's id -> stable id: the matched old id, else ``mint(new_id)`` (a fresh id).
+
+    ``follow``: old ids a person curated (renamed, merged, split, pinned). A refit that moves
+    more than half of such a theme's members fails the Jaccard bar, yet the person's label
+    must not vanish with it: a curated id left unmatched goes, second, to the unmatched new
+    set that shares at least half of the smaller of the two (:data:`FOLLOW_OVERLAP`), the
+    best such pairing by Jaccard (Hungarian again)."""
     kept = match(old, [s for _, s in new], threshold)
+    taken = {k for k in kept if k is not None}
+    lost = {oid: old[oid] for oid in sorted(follow) if oid in old and oid not in taken}
+    free = [i for i, k in enumerate(kept) if k is None]
+    if lost and free:
+        second = match(lost, [new[i][1] for i in free], 1e-9, _followed)
+        for i, k in zip(free, second, strict=True):
+            kept[i] = k
     return {nid: (k if k is not None else mint(nid)) for (nid, _), k in zip(new, kept, strict=True)}
 
 
@@ -159,7 +187,7 @@ def carry_themes(store, k: int | None = None) -> bool:  # type: ignore[no-untype
     assignment = dict(kept)
     _place(store, clauses, added, assignment, themes)
     result = SimpleNamespace(themes=themes, areas=areas, assignment=assignment)
-    _describe(store, result, by_id)
+    describe_members(result, by_id)
     finish_themes(store, result)
     model["themes"] = [{**asdict(t), "members": []} for t in result.themes]
     model["unthemed_ids"] = {
@@ -223,7 +251,7 @@ def _place(store, clauses, added, assignment, themes) -> None:  # type: ignore[n
             assignment[c.clause_id] = tids[int(np.argmax(sims))]
 
 
-def _describe(store, result, by_id) -> None:  # type: ignore[no-untyped-def]
+def describe_members(result, by_id) -> None:  # type: ignore[no-untyped-def]
     """Sizes, languages and document counts of the themes after clauses moved."""
     from collections import Counter
 

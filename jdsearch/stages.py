@@ -183,13 +183,20 @@ def compute_themes(store: ClauseStore, k: int | None) -> None:
     dupes = store.stage("dupes")
     if dupes is None:
         raise JdsearchError("themes need duplicate groups first (run: jdsearch dupes)")
+    from jdsearch.curate import finish_themes, keep_pinned, pinned_themes
+
     gen = store.generation()
     clauses = list(store.clauses())
+    groups = group_map(store.group_rows())
+    by_id = {c.clause_id: c for c in clauses}
+    pinned, held = pinned_themes(store, by_id, groups)  # curated themes are not refitted
     result = build_themes(
-        clauses, group_map(store.group_rows()), lambda cs: coarse_terms(store, cs), k=k
+        [c for c in clauses if c.clause_id not in held],
+        groups,
+        lambda cs: coarse_terms(store, cs),
+        k=k,
     )
-    from jdsearch.curate import finish_themes
-
+    keep_pinned(store, result, pinned, by_id)
     finish_themes(store, result)  # stable ids, then the human decisions
     model = {
         "themes": [{**asdict(t), "members": []} for t in result.themes],

@@ -282,6 +282,8 @@ def to_skos(taxonomy: dict[str, object], base_iri: str = BASE) -> str:
                 g.add((duty, SKOS.notation, Literal(grp["group_id"])))
                 for prop, text, tag in duty_labels(grp):
                     g.add((duty, prop, Literal(text, lang=tag)))
+                if grp.get("curated"):
+                    _curated(g, duty, grp["curated"])
                 _link(g, theme, duty)
                 for v in grp["variants"]:
                     g.add((duty, vocab.clause, URIRef(f"{base}clause:{v['clause_id']}")))

@@ -745,6 +745,10 @@ def build_themes(
             and not getattr(c, "fragment", False)
             and member_of.get(c.clause_id, c.clause_id) == c.clause_id
         ]
+        # rows in an order of their wording, not of ids (which follow the files' paths): the
+        # same postings give the same themes wherever they are stored (k-means depends on the
+        # row order through its initialisation and mini-batches)
+        units.sort(key=lambda c: (c.norm, c.text, c.lang, c.clause_id))
         if units:
             _theme_kind(
                 result,
@@ -849,8 +853,7 @@ def _represent(
             surface.setdefault(stem, word)
         by_member = dict(scored_terms(member_share, t, model.vocabulary_))
         coverage = {
-            w: min(v, by_member.get(w, 0.0))
-            for w, v in scored_terms(share, t, model.vocabulary_)
+            w: min(v, by_member.get(w, 0.0)) for w, v in scored_terms(share, t, model.vocabulary_)
         }
         terms = label_terms(
             scored[t], n=10, surface=local, skip=skip, weights=weights, coverage=coverage

@@ -102,7 +102,18 @@ def test_queries_are_cut_as_the_full_dictionary_cuts_them(tmp_path, monkeypatch)
     assert path is not None and path.parent == tmp_path
     light = analysis.LexiconTokenizer(path)
     full = analysis._jieba()
-    texts = [*[line.strip() for f in sorted(CORPUS.glob("*.txt")) for line in f.read_text("utf-8").splitlines() if line.strip()][:400], "数据看板", "进销存管理系统", "熟练使用Excel和SQL", "负责客户关系维护与窜货管理"]
+    texts = [
+        *[
+            line.strip()
+            for f in sorted(CORPUS.glob("*.txt"))
+            for line in f.read_text("utf-8").splitlines()
+            if line.strip()
+        ][:400],
+        "数据看板",
+        "进销存管理系统",
+        "熟练使用Excel和SQL",
+        "负责客户关系维护与窜货管理",
+    ]
     for text in texts:
         for run in re.findall(r"[\u4e00-\u9fff]+", text):
             assert list(light.cut(run)) == list(full.cut(run)), run

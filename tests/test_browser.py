@@ -450,7 +450,9 @@ def test_theme_map_click_lists_members(page: Any):
     page.get_by_label("中文").check()
     zh = area["label_zh"]
     titles = page.locator("#theme-list .area-title")
-    expect(titles.filter(has_text=re.compile(re.escape(zh) if not zh.startswith("(") else "."))).not_to_have_count(0)
+    expect(
+        titles.filter(has_text=re.compile(re.escape(zh) if not zh.startswith("(") else "."))
+    ).not_to_have_count(0)
     assert query_of(page)["labels"] == ["zh"]
     shoot(page, "themes-zh")
     page.get_by_label("Sunburst").check()

@@ -125,3 +125,101 @@ def test_search_hit_changes_kind(browser: Any, curate_server: Server, watch: Wat
     hits = corpus.search("personnel kind:requirement").hits
     assert c.clause_id in {h.clause_id for h in hits}
     corpus.close_all()
+
+
+def _groups_by_wordings(idx: Path) -> list[tuple[str, list[str]]]:
+    """(group id, member ids) of the stored groups with two or more wordings, most first."""
+    corpus = Corpus(idx)
+    try:
+        out = []
+        for g in corpus.group_view().groups:
+            keys = {
+                (c.doc_id, c.norm) for c in map(corpus.clause, (m.clause_id for m in g.members))
+            }
+            if len(keys) >= 2:
+                out.append((g.group_id, [m.clause_id for m in g.members], len(keys)))
+        return [(gid, ids) for gid, ids, _ in sorted(out, key=lambda x: -x[2])]
+    finally:
+        corpus.close_all()
+
+
+def test_duplicate_viewer_accepts_a_group_and_moves_a_member(
+    browser: Any, curate_server: Server, watch: Watch
+):
+    from playwright.sync_api import expect
+
+    logged = len(Corpus(curate_server.index).decisions())
+    (_, src_ids), (dst, dst_ids), (_, acc_ids) = _groups_by_wordings(curate_server.index)[-3:]
+    moved = src_ids[-1]
+    with open_page(browser, curate_server, watch, "curate-dupes-2") as pg:
+        pg.goto(f"/dupes?clause={acc_ids[0]}")
+        pg.get_by_role("button", name="Accept group").click()
+        expect(pg.locator("#status")).to_contain_text("group-accept")
+        pg.goto(f"/dupes?clause={src_ids[0]}")
+        card = pg.locator(f'article[data-clause-id="{moved}"]')
+        card.get_by_label("Move to the group of").fill(dst)
+        card.get_by_role("button", name="Move to group").click()
+        expect(pg.locator("#status")).to_contain_text("group-move")
+    corpus = Corpus(curate_server.index)
+    log = corpus.decisions()[logged:]
+    assert [d["type"] for d in log] == ["group-accept", "group-move"]
+    assert all(d["status"] == "in force" for d in log)
+    by_clause = corpus.group_view().by_clause
+    assert by_clause[moved].group_id == by_clause[dst_ids[0]].group_id
+    assert len({by_clause[c].group_id for c in acc_ids}) == 1
+    corpus.close_all()
+
+
+def test_theme_page_pins_a_canonical_and_drops_a_theme(
+    browser: Any, curate_server: Server, watch: Watch
+):
+    from playwright.sync_api import expect
+
+    corpus = Corpus(curate_server.index)
+    logged = len(corpus.decisions())
+    duty = [t for t in corpus.theme_view().themes if t.kind == "duty" and t.size > 2]
+    pinned, dropped = duty[-1], duty[-2]
+    member = pinned.members[-1]
+    corpus.close_all()
+    with open_page(browser, curate_server, watch, "curate-themes-2") as pg:
+        pg.goto(f"/themes?theme={pinned.theme_id}")
+        row = pg.locator(f'li[data-clause-id="{member}"]')
+        row.get_by_role("button", name="Make canonical duty").click()
+        expect(pg.locator("#status")).to_contain_text("theme-canonical")
+        expect(pg.locator(".canonical-duty")).to_have_text(
+            Corpus(curate_server.index).clause(member).text
+        )
+        pg.goto(f"/themes?theme={dropped.theme_id}")
+        pg.get_by_role("button", name="Not a theme").click()
+        expect(pg.locator("#status")).to_contain_text("theme-drop")
+    corpus = Corpus(curate_server.index)
+    log = corpus.decisions()[logged:]
+    assert [d["type"] for d in log] == ["theme-canonical", "theme-drop"]
+    assert all(d["status"] == "in force" for d in log)
+    view = corpus.theme_view()
+    assert view.by_id[pinned.theme_id].canonical_id == member
+    assert dropped.theme_id not in view.by_id
+    assert not set(dropped.members) & set(corpus.store().theme_assignment())
+    corpus.close_all()
+
+
+def test_search_hit_marks_boilerplate(browser: Any, curate_server: Server, watch: Watch):
+    from playwright.sync_api import expect
+
+    corpus = Corpus(curate_server.index)
+    logged = len(corpus.decisions())
+    c = next(c for c in corpus.clauses() if c.text.startswith("Number of personnel"))
+    corpus.close_all()
+    with open_page(browser, curate_server, watch, "curate-boilerplate") as pg:
+        pg.goto("/?q=personnel")
+        hit = pg.locator(f'li.hit[data-clause-id="{c.clause_id}"]')
+        hit.get_by_role("button", name="Boilerplate").click()
+        expect(pg.locator("#status")).to_contain_text("boilerplate")
+    corpus = Corpus(curate_server.index)
+    (d,) = corpus.decisions()[logged:]
+    assert d["type"] == "boilerplate" and d["status"] == "applies at next ingest"
+    import re
+
+    assert re.fullmatch(d["pattern"], c.text)  # the escaped text matches itself, nothing wider
+    assert not re.fullmatch(d["pattern"], c.text + "x")
+    corpus.close_all()

@@ -203,8 +203,10 @@ def test_two_writers_one_waits_nothing_is_lost(tmp_path: Path):
     idx = tmp_path / "idx"
     run("ingest", str(CORPUS), "--index", str(idx))
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(idx)], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", HOLD_LOCK, str(idx)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "held"  # type: ignore[union-attr]
     refused = [
@@ -225,7 +227,9 @@ def test_two_writers_one_waits_nothing_is_lost(tmp_path: Path):
     racers = {
         folder: subprocess.Popen(
             [*JDSEARCH, "ingest", str(folder), "--index", str(idx)],
-            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
         )
         for folder in (a, b)
     }

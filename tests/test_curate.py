@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from jdsearch import Corpus
 from jdsearch import curate as C
-from jdsearch.stable import jaccard, match, overlap_report
+from jdsearch.stable import assign, jaccard, match, overlap_report
 from jdsearch.store import JdsearchError
 from tests.conftest import CORPUS, data_dir
 
@@ -33,6 +33,19 @@ def test_match_is_one_to_one_and_optimal():
     old = {"A": set("abcde"), "B": set("fghij")}
     new = [set("abcfghij"), set("abcde")]
     assert match(old, new, threshold=0.0) == ["B", "A"]
+
+
+def test_a_curated_id_follows_the_refit_theme_holding_most_of_it():
+    # the refit split A in two (J 0.4 and 0.2, both under the 0.5 bar); a person renamed A, so
+    # its id goes to the part holding most of it; the uncurated B is not followed
+    old = {"A": set("abcdefghij"), "B": set("klmno")}
+    new = [("n1", set("abcd")), ("n2", set("efg")), ("n3", set("klxyzuv"))]
+    fresh = iter(["F1", "F2", "F3", "F4"])
+    assert assign(old, new, lambda _: next(fresh)) == {"n1": "F1", "n2": "F2", "n3": "F3"}
+    fresh = iter(["F1", "F2", "F3", "F4"])
+    got = assign(old, new, lambda _: next(fresh), follow={"A", "B"})
+    assert got["n1"] == "A" and got["n2"] != "A"
+    assert got["n3"] != "B"  # 2 of B's 5 and 2 of n3's 7: under half of either
 
 
 def test_overlap_report():
@@ -63,6 +76,7 @@ REFIT_GAP = pytest.mark.xfail(
     "path), so a merge/split/canonical sometimes lands on another id or an unthemed clause",
     strict=False,
 )
+
 
 def snapshot(corpus: Corpus) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     from jdsearch.stable import memberships
@@ -356,6 +370,43 @@ def test_skos_has_a_label_per_language_curated_labels_and_the_base_iri(curated):
     assert any(g.triples((None, SKOS.hiddenLabel, None)))
     with pytest.raises(JdsearchError, match="base IRI"):
         corpus.export("skos", base_iri="example.org")
+
+
+def test_a_curated_duty_group_is_marked_in_skos_and_json(curated):
+    import rdflib
+    from rdflib.namespace import DCTERMS, SKOS
+
+    corpus, _ = curated
+    view = corpus.theme_view()
+    themed = {cid for t in view.themes for cid in t.members}
+    g = next(
+        g
+        for g in corpus.group_view().groups
+        if g.canonical_id in themed and any(m.clause_id != g.canonical_id for m in g.members)
+    )
+    other = next(m.clause_id for m in g.members if m.clause_id != g.canonical_id)
+    d = corpus.decide("group-canonical", clause=other)
+    gid = corpus.group_view().by_clause[other].group_id
+    nodes = [
+        grp
+        for area in json.loads(corpus.export("json"))["areas"]
+        for t in area["themes"]
+        for grp in t["groups"]
+    ]
+    marked = {grp["group_id"]: grp.get("curated") for grp in nodes if grp.get("curated")}
+    assert list(marked) == [gid] and marked[gid]["decisions"] == [d["id"]]
+    ttl = corpus.export("skos")
+    graph = rdflib.Graph().parse(data=ttl, format="turtle")
+    duty = rdflib.URIRef(f"urn:jdsearch:duty:{gid}")
+    assert list(graph.objects(duty, SKOS.editorialNote))
+    from datetime import datetime
+
+    when = datetime.fromisoformat(d["when"].replace("Z", "+00:00"))
+    assert [x.toPython() for x in graph.objects(duty, DCTERMS.modified)] == [when]
+    curated_duties = set(graph.subjects(SKOS.editorialNote, None)) - {
+        s for s in graph.subjects(SKOS.editorialNote, None) if "theme:" in str(s)
+    }
+    assert curated_duties == {duty}  # no other concept claims a person's decision
 
 
 # --------------------------------------------------------------------------- HTTP API

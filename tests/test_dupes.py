@@ -193,7 +193,14 @@ def test_cli_json_contract(sample_index: Corpus):
     assert sizes == sorted(sizes, reverse=True)
     m = data[0]["members"][0]
     assert set(m) == {
-        "clause_id", "doc_id", "source", "lang", "text", "similarity", "relation", "value"
+        "clause_id",
+        "doc_id",
+        "source",
+        "lang",
+        "text",
+        "similarity",
+        "relation",
+        "value",
     }
     assert data[0]["canonical_id"] == m["clause_id"]
 

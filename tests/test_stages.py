@@ -113,7 +113,11 @@ def test_light_modules_mirror_the_dupes_defaults():
     """cli and corpus repeat two constants so importing them stays light: they must agree."""
     from jdsearch import cli, corpus, dupes
 
-    assert corpus.CROSS_LINGUAL_THRESHOLD == cli.CROSS_LINGUAL_THRESHOLD == dupes.CROSS_LINGUAL_THRESHOLD
+    assert (
+        corpus.CROSS_LINGUAL_THRESHOLD
+        == cli.CROSS_LINGUAL_THRESHOLD
+        == dupes.CROSS_LINGUAL_THRESHOLD
+    )
     assert corpus.CROSS_LINGUAL_DEFAULT == dupes.CROSS_LINGUAL_DEFAULT
 
 

@@ -56,7 +56,7 @@ def occurs(term: str, clause: Clause) -> bool:
     """A label term is in a clause: a Chinese word in its normalised text, an English word as
     a word of its text (the label shows surface forms, not stems)."""
     if term.isascii():
-        return term.lower() in re.findall(r"[a-z]+(?:['’][a-z]+)?", clause.text.lower())
+        return term.lower() in re.findall(r"[a-z0-9]+(?:['’][a-z]+)?", clause.text.lower())
     return term in clause.norm
 
 

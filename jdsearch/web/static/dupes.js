@@ -79,6 +79,9 @@ function curationButtons(m, data) {
   const back = canonical ? canonical.clause_id : m.clause_id;
   if (m.relation === "canonical") {
     return el("div", { class: "curate" },
+      el("button", { type: "button", class: "curate-accept",
+        onclick: () => curate({ type: "group-accept", group: gid }, back) },
+      "Accept group"),
       el("button", { type: "button", class: "curate-reject",
         onclick: () => curate({ type: "group-reject", group: gid }, back) },
       "None of these are duplicates"));
@@ -89,7 +92,21 @@ function curationButtons(m, data) {
     "Not a duplicate"),
     el("button", { type: "button", class: "curate-canonical",
       onclick: () => curate({ type: "group-canonical", clause: m.clause_id }, m.clause_id) },
-    "Make canonical"));
+    "Make canonical"),
+    moveForm(m));
+}
+
+/** "Move to group…": the target is a group id or a member clause (its id or wording). */
+function moveForm(m) {
+  const target = el("input", { class: "move-to", name: "to", placeholder: "group id or clause",
+    "aria-label": "Move to the group of", required: true });
+  const form = el("form", { class: "curate-move" }, target, " ",
+    el("button", { type: "submit" }, "Move to group"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    curate({ type: "group-move", clause: m.clause_id, to: target.value }, m.clause_id);
+  });
+  return form;
 }
 
 function soloMember(c) {

@@ -124,7 +124,7 @@ function renderHit(hit) {
   item.append(meta);
   const actions = el("div", { class: "actions" },
     el("a", { href: `/dupes?clause=${encodeURIComponent(hit.clause_id)}` }, "Open duplicate group"),
-    kindChanger(hit));
+    kindChanger(hit), boilerplateButton(hit));
   item.append(actions);
   if (state.collapse && hit.variants > 1) addExpander(item, actions, hit);
   return item;
@@ -147,6 +147,23 @@ function kindChanger(hit) {
     }
   });
   return el("span", { class: "curate" }, select, " ", button);
+}
+
+/** "Boilerplate": this wording is stripped from every posting at the next ingest (a pattern
+ * decision; the regular expression is the clause's text, escaped). */
+function boilerplateButton(hit) {
+  const button = el("button", { type: "button", class: "curate-boilerplate" }, "Boilerplate");
+  button.addEventListener("click", async () => {
+    say(statusLine, "Saving…");
+    try {
+      const pattern = hit.text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const d = await decide({ type: "boilerplate", pattern });
+      say(statusLine, `Decision ${d.id} saved: ${d.type} (${d.status}; run jdsearch ingest).`);
+    } catch (err) {
+      say(statusLine, err.message, true);
+    }
+  });
+  return button;
 }
 
 /** "+N variants" button that loads and lists the other members of a collapsed hit. */

@@ -199,7 +199,10 @@ function appendMembers(list, data, themeId) {
         "aria-label": `Variants of this clause` }, "variants"), " ",
       el("button", { type: "button", class: "curate-split",
         onclick: () => curate({ type: "theme-split", theme: themeId, members: [c.clause_id] }) },
-      "Split into a new theme")));
+      "Split into a new theme"), " ",
+      el("button", { type: "button", class: "curate-canonical",
+        onclick: () => curate({ type: "theme-canonical", clause: c.clause_id }) },
+      "Make canonical duty")));
   }
   const shown = list.childElementCount;
   if (shown >= data.total) return;
@@ -252,8 +255,10 @@ function curationForm(t) {
     event.preventDefault();
     curate({ type: "theme-merge", theme: t.theme_id, into: target.value }, target.value);
   });
+  const drop = el("button", { type: "button", class: "curate-drop",
+    onclick: () => curate({ type: "theme-drop", theme: t.theme_id }) }, "Not a theme");
   return el("section", { class: "curate", "aria-label": "Curate this theme" },
-    el("h3", {}, "Curate"), rename, merge);
+    el("h3", {}, "Curate"), rename, merge, el("div", { class: "toolbar" }, drop));
 }
 
 // ---- start

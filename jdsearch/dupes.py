@@ -47,6 +47,7 @@ from rapidfuzz import fuzz
 from jdsearch.normalize import EN, detect_lang, normalize
 from jdsearch.store import Clause
 from jdsearch.values import SLOT_MARKS, Values, squash, values_of
+from jdsearch.wording import content_differs
 
 EXACT, NEAR, CROSS_SCRIPT, CROSS_LINGUAL = "exact", "near", "cross-script", "cross-lingual"
 VARIANT, CANONICAL = "variant", "canonical"
@@ -146,7 +147,7 @@ def statement_of(norm: str, english: bool) -> Statement:
 
 
 # Bump when verification rules change: stored groups and verified pairs are then recomputed.
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 _SEPARATORS = "、,;/。!?"  # what a normalised Chinese clause separates enumerated items with
 _NOT_SHAPE = re.compile(r"[^\w、,;/。!?]+")
 _CONTENT = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
@@ -207,6 +208,8 @@ def _judge_values(a: Statement, b: Statement, score: float | None) -> tuple[str,
         return None
     if adds_list_item(a.shape, b.shape):
         return None  # one more software, duty or benefit: another statement
+    if content_differs(a.values.text, b.values.text, a.english):
+        return None  # a content word added or swapped: a narrower or another statement
     if a.values.values == b.values.values:
         return NEAR, score
     if min(a.context, b.context) < MIN_VARIANT_CONTEXT:

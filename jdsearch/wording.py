@@ -35,9 +35,10 @@ from rapidfuzz.distance import Indel, Levenshtein
 from jdsearch.values import DEGREE_QUALIFIERS, SLOT_MARKS
 
 # jieba tags of words that do not say what is required: particles (u*), prepositions,
-# conjunctions, pronouns, adverbs, adjectives, state words, affixes, interjections, punctuation
+# conjunctions, pronouns, adverbs, adjectives, state words, position words (以上, 内), affixes,
+# interjections, punctuation
 _FUNCTION_TAGS = frozenset(
-    ("u", "uj", "ul", "uv", "uz", "ud", "ug", "p", "c", "r", "d", "a", "ad", "an", "z")
+    ("u", "uj", "ul", "uv", "uz", "ud", "ug", "p", "c", "r", "d", "a", "ad", "an", "z", "f")
 ) | frozenset(("k", "h", "e", "o", "y", "x", "w", "zg", "dg", "ag"))
 _PLACE_TAGS = frozenset(["ns"])
 # a leading label: 工作地点: or 【职业发展】 (the matching form is NFKC: ：is :)
@@ -177,14 +178,15 @@ def _block_differs(a: list[Word], b: list[Word], moved: frozenset[str], after: s
     places = (any(k == "p" for _, k in a), any(k == "p" for _, k in b))
     # a place only one side names is dropped (重庆市 + 江北区…)
     keep = {"c", "p", "v"} if places[0] == places[1] else {"c", "v"}
-    ca = _inner_function("".join(w for w, k in a if k in keep and w not in moved))
-    cb = _inner_function("".join(w for w, k in b if k in keep and w not in moved))
+    ca = [c for w, k in a if k in keep and w not in moved if (c := _inner_function(w))]
+    cb = [c for w, k in b if k in keep and w not in moved if (c := _inner_function(w))]
     if ca == cb:  # nothing, or the same content
         return False
     if not ca or not cb:  # a content word only one side has: a narrower statement, unless …
         return not _widens_or_relates(a or b, after)
-    whole = ("".join(w for w, _ in a if w.isalnum()), "".join(w for w, _ in b if w.isalnum()))
-    return not (_rewording(ca, cb) or _rewording(*whole))
+    if len(ca) != len(cb):
+        return not _rewording("".join(ca), "".join(cb), synonyms_only=True)
+    return not all(x == y or _rewording(x, y) for x, y in zip(ca, cb, strict=True))
 
 
 def _widens_or_relates(run: list[Word], after: str) -> bool:
@@ -211,12 +213,14 @@ def _long_function_words() -> tuple[str, ...]:
     return tuple(sorted(long_, key=len, reverse=True))
 
 
-def _rewording(x: str, y: str) -> bool:
+def _rewording(x: str, y: str, synonyms_only: bool = False) -> bool:
     """Same content in other words: glossary synonyms, or one character edited (交办/交代,
     年终奖/年终奖金); 天津/沈阳, 部门/门店 or 人力资源部门/部门 are other content."""
     syn = _synonyms()
     if x in syn and syn.get(y) == syn[x]:
         return True
+    if synonyms_only:
+        return False
     if x.isascii() != y.isascii():
         return False
     least = 4 if x.isascii() else 2  # a typo in a long enough English word (excel / excele)

@@ -108,11 +108,13 @@ def _kind(word: str, tag: str) -> str:
         return "c"
     if not _HAN.search(word) and not word.isalnum():
         return "f"  # punctuation
+    if word[0] == "每" and len(word) > 1:
+        return "c"  # a frequency (每年, 每月) says how often: another one is another statement
     if tag in _FUNCTION_TAGS or word in _function_words():
         return "f"
     if tag in _PLACE_TAGS:
         return "p"
-    return "v" if tag == "v" else "c"
+    return "v" if tag in ("v", "vn") else "c"
 
 
 def without_label(a: str, b: str) -> tuple[str, str]:

@@ -41,6 +41,7 @@ def verdict(a: str, b: str) -> str | None:
         ("公司每年组织外出旅游", "公司每月组织外出旅游"),
         # one requirement dropped, another added: not a rewording of one word
         ("统招二本及以上学历；", "统招二本及以上，学习能力强；"),
+        ("熟悉网络营销", "熟悉网络营业"),  # one word against two: compared whole, not by characters
         # English: a content word more is another statement
     ],
 )

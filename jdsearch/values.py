@@ -11,9 +11,9 @@ a reader would check, in order of appearance:
   numbering, not a value. A number that is no quantity — bare (门店地址8, 6层J座, 4S店), an
   ordinal (第三年), a calendar year or date, a code with a leading zero (0531-…), house numbers
   and floors — is an *identifier*: it must be equal on both sides, never a variant's value;
-- degree levels (``本科``; Bachelor's -> 本科). Their qualifiers (统招, 全日制, 公办 …) are not
-  values but part of the requirement: they stay in the template, so 统招本科 and 本科 are two
-  requirements, not one requirement with two values;
+- degree levels (``本科``, of which 大学本科 is the full name; Bachelor's -> 本科). Their
+  qualifiers (统招, 全日制, 公办 …) are not values but part of the requirement: they stay in the
+  template, so 统招本科 and 本科 are two requirements, not one requirement with two values;
 - certificates with a level (CET-4 = 英语四级 -> ``cet4``; 专八, JLPT N2, 计算机二级, C1 驾照)
   and grades (初级/中级/高级);
 - benefits from a short list (五险一金, 五险, 双休 …);
@@ -216,7 +216,7 @@ _VALUE_PATTERN = (
     r"|(?P<drive>(?<![a-z0-9])(?P<drivec>[abc][12])(?![a-z0-9])"
     r"(?=\s*(?:及以上)?\s*(?:驾|照|牌|证)))"
     rf"|(?P<benefit>{_alt(_BENEFITS)})"
-    rf"|(?P<degree>{_alt(k for k in _DEGREE_BASE if not k.isascii())})"
+    rf"|(?:大学\s*)?(?P<degree>{_alt(k for k in _DEGREE_BASE if not k.isascii())})"
     rf"|(?<![a-z0-9])(?P<degree_en>{_alt(k for k in _DEGREE_BASE if k.isascii())})(?![a-z0-9])"
     rf"|(?<![a-z0-9])(?P<degree_abbr>{_alt(_DEGREE_ABBR)})(?![a-z0-9])(?=\s*(?:/|or|and|,)?\s*"
     rf"(?:degree|in |{_alt(_DEGREE_ABBR)}))"
@@ -241,6 +241,7 @@ _STARTERS = [
     "日语",
     "jlpt",
     "计算机",
+    "大学",
 ]
 _FIRST = "".join(sorted({w[0] for w in _STARTERS} | set(_CN_NUM) | set("0123456789半abc")))
 # the lookahead lets the engine skip, at C speed, positions where no value can start (4x faster)

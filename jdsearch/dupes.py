@@ -142,7 +142,7 @@ def statement_of(norm: str, english: bool) -> Statement:
     """The statement of a clause's matching form (``Clause.norm``)."""
     v = values_of(norm)
     key = squash(norm)
-    frame = repr((v.values, v.frame, english))
+    frame = repr((v.values, v.frame, english, v.label))  # the label: see jdsearch.wording
     return Statement(f"{key}\x1f{frame}", key, v, english, "" if english else list_shape(norm))
 
 
@@ -208,7 +208,8 @@ def _judge_values(a: Statement, b: Statement, score: float | None) -> tuple[str,
         return None
     if adds_list_item(a.shape, b.shape):
         return None  # one more software, duty or benefit: another statement
-    if content_differs(a.values.text, b.values.text, a.english):
+    va, vb = a.values, b.values
+    if content_differs(va.wording, vb.wording, a.english, (va.label, vb.label)):
         return None  # a content word added or swapped: a narrower or another statement
     if a.values.values == b.values.values:
         return NEAR, score

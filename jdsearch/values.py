@@ -254,6 +254,8 @@ _DAY_AFTER = re.compile(r"\s*\d{1,2}\s*[日号]")
 _PREFERRED = re.compile(
     r"优先|加分|(?<![a-z])(?:preferred|preferably|a plus|nice to have|desirable|advantage)(?![a-z])"
 )
+# a leading label: 工作地点: or 【职业发展】 (the matching form is NFKC: ：is :)
+_LABEL = re.compile(r"^\s*(?:[^\W\d_]{1,8}\s*:|【[^】]{1,8}】)\s*")
 _APOSTROPHE = re.compile(r"['’]|(?<=[a-z])\.(?=[a-z])")
 # negations, minus the words that only look negative
 _NEG_ZH = re.compile(
@@ -280,9 +282,10 @@ class Values:
     scope: tuple[str, ...]  # 以内 / 以外 (内 / 外), in order
     fixed: tuple[str, ...] = ()  # identifiers (phone, house number, floor) and fixed benefits
     preferred: int = 0  # "preferred" marks (优先, a plus): a wish, not a requirement
-    # the matching form with each value masked whole (units and 以上 included), punctuation
-    # kept: what jdsearch.wording compares word by word
-    text: str = ""
+    # the matching key with each value masked whole (units and 以上 included): what
+    # jdsearch.wording compares word by word; and the length of its leading label (工作地点: …)
+    wording: str = ""
+    label: int = 0
 
     @property
     def frame(self) -> tuple[str, int, tuple[str, ...], tuple[str, ...], int]:
@@ -335,6 +338,8 @@ def values_of(norm: str) -> Values:
     pieces.append(norm[last:])
     whole.append(norm[last_whole:])
     masked = "".join(pieces)
+    wording = "".join(whole)
+    label = _LABEL.match(wording)
     return Values(
         template=squash(masked),
         values=tuple(values),
@@ -343,7 +348,8 @@ def values_of(norm: str) -> Values:
         scope=tuple(s[-1] for s in _SCOPE.findall(masked)),
         fixed=tuple(fixed),
         preferred=len(_PREFERRED.findall(masked)),
-        text="".join(whole),
+        wording=squash(wording),
+        label=len(squash(wording[: label.end()])) if label and label.end() < len(wording) else 0,
     )
 
 

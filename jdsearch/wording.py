@@ -41,8 +41,6 @@ _FUNCTION_TAGS = frozenset(
     ("u", "uj", "ul", "uv", "uz", "ud", "ug", "p", "c", "r", "d", "a", "ad", "an", "z", "f")
 ) | frozenset(("k", "h", "e", "o", "y", "x", "w", "zg", "dg", "ag"))
 _PLACE_TAGS = frozenset(["ns"])
-# a leading label: 工作地点: or 【职业发展】 (the matching form is NFKC: ：is :)
-_LABEL = re.compile(r"^\s*(?:[^\W\d_]{1,8}\s*:|【[^】]{1,8}】)\s*")
 _EN_WORD = re.compile(rf"[a-z0-9]+|[{SLOT_MARKS}]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _DISJUNCTIONS = frozenset(["或", "或者", "或是", "or"])
@@ -117,23 +115,30 @@ def _kind(word: str, tag: str) -> str:
     return "v" if tag in ("v", "vn") else "c"
 
 
-def without_label(a: str, b: str) -> tuple[str, str]:
-    """Drop a leading label (工作地点:, 【薪资】) only one side has: it names the line, it adds
-    nothing to what the line says. Two labels are compared as words (试用期: / 转正后: differ)."""
-    la, lb = _LABEL.match(a), _LABEL.match(b)
-    if la and not lb and la.end() < len(a):
-        return a[la.end() :], b
-    if lb and not la and lb.end() < len(b):
-        return a, b[lb.end() :]
+def without_label(a: str, b: str, labels: tuple[int, int]) -> tuple[str, str]:
+    """Drop a leading label (工作地点:, 【薪资】; ``labels``: their lengths, ``Values.label``) only
+    one side has: it names the line, it adds nothing to what the line says. Two labels are
+    compared as words (试用期: / 转正后: differ), and so is a label the other side starts with."""
+    la, lb = labels
+    if la and not lb and not b.startswith(a[:la]):
+        return a[la:], b
+    if lb and not la and not a.startswith(b[:lb]):
+        return a, b[lb:]
     return a, b
 
 
-def content_differs(a: str, b: str, english: bool = False) -> bool:
-    """True when two masked matching forms differ in a content word (see the module docstring):
-    they are not the same statement, whatever their character similarity."""
+def content_differs(
+    a: str, b: str, english: bool = False, labels: tuple[int, int] = (0, 0)
+) -> bool:
+    """True when two wordings (``Values.wording``: matching keys with values masked) differ in
+    a content word (see the module docstring): they are not the same statement, whatever their
+    character similarity. ``labels``: the lengths of their leading labels (``Values.label``).
+
+    Keys, not texts with punctuation: what a statement is must not depend on which of its
+    copies (工作地点：X / 工作地点 X) happens to represent it."""
     if a == b:
         return False
-    a, b = without_label(a, b)
+    a, b = without_label(a, b, labels)
     wa, wb = words(a, english), words(b, english)
     runs = _blocks([w for w, _ in wa], [w for w, _ in wb])
     blocks = [([wa[i] for i in da], [wb[i] for i in db]) for da, db in runs]

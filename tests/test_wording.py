@@ -12,7 +12,8 @@ from jdsearch.wording import content_differs
 
 
 def differs(a: str, b: str, english: bool = False) -> bool:
-    return content_differs(values_of(normalize(a)).text, values_of(normalize(b)).text, english)
+    va, vb = values_of(normalize(a)), values_of(normalize(b))
+    return content_differs(va.wording, vb.wording, english, (va.label, vb.label))
 
 
 def verdict(a: str, b: str) -> str | None:
@@ -103,3 +104,35 @@ def test_the_guard_decides_near_and_variant():
     assert verdict("大专及以上学历，20-35岁", "统招本科及以上学历，20-35岁") is None
     # a unit spelled another way is no content change (周岁 / 岁: one value)
     assert verdict("20周岁以上，大专以上学历", "20岁以上，大专以上学历") == NEAR
+
+
+def test_a_label_the_other_side_starts_with_is_kept():
+    """年龄要求：18-30岁 and 年龄要求18-35岁 say the same thing with other values: a label is
+    dropped only when the other side does not start with it (else 18-30岁 would face
+    年龄要求18-35岁), and the colon, punctuation, is no part of the comparison."""
+    assert verdict("年龄要求：18-30岁", "年龄要求18-35岁") == VARIANT
+    assert verdict("年龄要求18-30岁", "年龄要求：18-35岁") == VARIANT
+    assert verdict("年龄要求：18-30岁", "年龄要求 18-30岁") == NEAR
+    assert not differs("工作地点：杭州市拱墅区各大门店", "工作地点在杭州市拱墅区各大门店")
+
+
+def test_which_copy_represents_a_statement_does_not_matter():
+    """工作地点：X and 工作地点 X share a matching key; were they one statement, the copy that
+    happens to represent it (the label or not) would decide whether X joins them. The label is
+    part of a statement's identity, so the groups do not depend on the clause ids."""
+    from jdsearch.dupes import DuplicateFinder
+    from jdsearch.store import Clause
+
+    texts = ["工作地点：杭州市拱墅区登云路金诚大厦", "工作地点 杭州市拱墅区登云路金诚大厦"]
+    texts.append("杭州市拱墅区登云路金诚大厦")
+
+    def grouping(ids: list[str]) -> set[frozenset[str]]:
+        clauses = [
+            Clause(i, "d" + i, "x.txt", "", "", 0, "other", "zh-Hans", t, normalize(t), 0, 0)
+            for i, t in zip(ids, texts, strict=True)
+        ]
+        by = {c.clause_id: c.text for c in clauses}
+        groups = DuplicateFinder().fit(clauses).groups_
+        return {frozenset(by[m.clause_id] for m in g.members) for g in groups}
+
+    assert grouping(["a", "b", "c"]) == grouping(["b", "a", "c"])

@@ -188,6 +188,7 @@ _UNITS = {  # unit as written -> unit in the value (so 3 years and 3年 agree)
 _MORE = "及以上|以上|或以上|多|余|起|\\+|or more|or above|plus|and above"
 _LESS = "以下|以内|之内|or less|or below|or under"
 _ABOUT = "左右|上下"
+_PRE_ABOUT = "大约|约|将近|approximately|about|around"
 _PRE_MORE = (
     "至少|不少于|不低于|不小于|超过|最少|最低|满|大于|高于|多于"
     "|at least|more than|over|minimum of|minimum|min"
@@ -222,7 +223,7 @@ _VALUE_PATTERN = (
     rf"(?:degree|in |{_alt(_DEGREE_ABBR)}))"
     rf"|(?P<level>{_alt(_LEVELS)})"
     # numbers: [direction] number [range] [unit] [direction]
-    rf"|(?:(?P<pre>{_PRE_MORE}|{_PRE_LESS})\s*)?"
+    rf"|(?:(?P<pre>{_PRE_MORE}|{_PRE_LESS}|{_PRE_ABOUT})\s*)?"
     rf"(?P<num>(?<![a-z])(?:{_ONE_NUM})(?:\s*(?:-|~|—|–|至|到|to)\s*(?:{_ONE_NUM}))?)(?![a-z]{{2}})(?P<plus>\+)?"
     rf"\s*(?P<unit>{_alt(_UNITS)})?(?![a-z])\s*(?P<post>{_MORE}|{_LESS}|{_ABOUT})?"
 )
@@ -234,6 +235,7 @@ _STARTERS = [
     *_EN_NUM,
     *_PRE_MORE.split("|"),
     *_PRE_LESS.split("|"),
+    *_PRE_ABOUT.split("|"),
     "英语",
     "cet",
     "专",
@@ -399,7 +401,7 @@ def _number(m: re.Match[str]) -> tuple[str, str, tuple[int, int]] | None:
         sign = "+"
     elif re.fullmatch(_PRE_LESS, pre) or re.fullmatch(_LESS, post):
         sign = "-"
-    elif re.fullmatch(_ABOUT, post):
+    elif re.fullmatch(_ABOUT, post) or re.fullmatch(_PRE_ABOUT, pre):
         sign = "~"
     text = "-".join(_fmt(n) for n in nums)  # type: ignore[arg-type]
     unit = _UNITS.get(unit or "", "")

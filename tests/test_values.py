@@ -30,6 +30,8 @@ def tpl(text: str) -> str:
         ("35岁以下", ("35岁-",)),
         ("月薪8000左右", ("8000~",)),
         ("底薪4000起", ("4000+",)),
+        ("将近320家直营网点", ("320家~",)),  # an approximation belongs to the value
+        ("年薪约4.5万元", ("4.5万元~",)),
         ("工资范围：4000-5000", ("4000-5000",)),  # a range is a quantity without a unit
         ("门店地址8：宁波市", ()),  # a bare number names something: an identifier
         ("第三年：年薪30万", ("30万",)),  # an ordinal is no value

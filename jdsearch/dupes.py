@@ -11,7 +11,10 @@ statement (exact or cross-script copies). Two statements in one language are
   same slots and polarity, but a value differs (2年 vs 3年, 本科 vs 硕士, 五险 vs 五险一金), and the
   template says enough beside its values (at least :data:`MIN_VARIANT_CONTEXT` characters);
 - nothing otherwise: opposite polarity (不/无/以外 vs 以内), another set of slots (18-26岁 added),
-  or another identifier (phone numbers, house numbers, floors).
+  another identifier (phone numbers, house numbers, store numbers, years), "preferred" on one
+  side only, a list that gains an item, or a content word added or swapped (:mod:`jdsearch.
+  wording`: 有翻译相关工作经验 / 有相关工作经验, 天津区域 / 沈阳区域, 统招大专 / 大专): the
+  template's similarity alone cannot see these, a reader does.
 
 Grouping: one group per requirement. Members that state the canonical's values are exact / near /
 cross-script; members with other values are ``variant`` and carry their value (``Member.value``),

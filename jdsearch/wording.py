@@ -58,14 +58,18 @@ def _function_words() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _synonyms() -> dict[str, str]:
-    """Chinese glossary terms -> their concept (the first English phrase of their line)."""
-    text = resources.files("jdsearch.data").joinpath("jd_glossary.tsv").read_text("utf-8")
+    """Chinese word -> what it names: glossary terms their concept (the first English phrase of
+    their line), the words of a line of ``data/synonyms_zh.txt`` its first word."""
+    data = resources.files("jdsearch.data")
     out: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in data.joinpath("jd_glossary.tsv").read_text("utf-8").splitlines():
         if line.startswith("#") or "\t" not in line:
             continue
         term, phrases = line.split("\t", 1)
         out[term.strip()] = phrases.split(";")[0].strip()
+    for line in data.joinpath("synonyms_zh.txt").read_text("utf-8").splitlines():
+        found = line.split() if not line.startswith("#") else []
+        out.update({w: "=" + found[0] for w in found})
     return out
 
 

@@ -66,8 +66,9 @@ def test_content_changes_are_other_statements(a: str, b: str) -> None:
         ("完成上级交办的其他工作事项；", "完成上级交代的其他工作事项"),
         ("熟练运用Office办公软件", "熟练应用Office办公软件"),
         ("有一年以上相关工作经验", "有一年以上相关工作经历"),
-        # glossary synonyms
+        # glossary synonyms, synonyms
         ("负责回款工作", "负责货款回收工作"),
+        ("完成领导安排的其它工作。", "完成上级领导安排的其它工作。"),
         # the same words in another order
         ("对申请需要住宿的人员免费提供住宿。", "对申请需要住宿的人员提供免费住宿。"),
         # an alternative widens, a verb before 的 spells out a relation: neither narrows

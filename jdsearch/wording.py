@@ -3,24 +3,26 @@
 A character ratio of 90 passes pairs a reader keeps apart, because the difference is one word:
 负责胶粘剂产品在天津区域… / …在沈阳区域… (another place), 有相关工作经验者优先 /
 有翻译相关工作经验者优先 (a narrower requirement), 大专以上学历 / 统招大专以上学历 (another
-degree requirement). So
-two templates are compared word by word (jieba with its part-of-speech tags, over the
-analyser's dictionary) and the words where they differ are sorted into
+degree requirement). So two wordings (matching keys with their values masked,
+``Values.wording``) are cut into words by jieba with its part-of-speech tags, over the
+analyser's dictionary, and the words where they differ are sorted into
 
-- *function* words, which never change what a clause requires: punctuation, particles,
-  prepositions, conjunctions, pronouns, adverbs, adjectives of degree or praise (较强, 优秀),
+- *function* words, which never change what a clause requires: particles, prepositions,
+  conjunctions, pronouns, adverbs, adjectives of degree or praise (较强, 优秀), position words,
   the analyser's stop words and a short closed list of support verbs and generic heads (具有,
-  能够, 负责, 工作, 相关: ``data/function_words_zh.txt``); English stop words;
+  能够, 负责, 工作, 学历: ``data/function_words_zh.txt``); English stop words;
 - *content* words: everything else — nouns, verbs, distinguishing words (临时, 大型), idioms,
-  English words, numbers that are no value, and always the degree qualifiers (统招, 全日制).
+  English words, frequencies (每年), and always the degree qualifiers (统招, 全日制, 正规).
 
-Two wordings are the same statement when every place where they differ is function words only,
-or a rewording of the same content: a glossary synonym, or the same word with at most one
-character changed on each side (交办 / 交代, 运用 / 应用, 年终奖 / 年终奖金). A content word only
-one side has (翻译, 人力资源, 电话) narrows the statement; a content word swapped for an unrelated
-one (天津 / 沈阳, 销售 / 金融) is another statement. Two exceptions keep addresses and labelled
-lines together: a place name only one side has (重庆市 + 江北区…) and a leading label only one
-side has (工作地点：…).
+Two wordings are one statement when every run of words where they differ is function words
+only, or the same content: a synonym (the glossary, ``data/synonyms_zh.txt``), one word edited
+by one character (交办 / 交代, 年终奖 / 年终奖金) unless the edit puts a character in front
+(药学 / 中药学 narrows) or changes a time unit (每年 / 每月), the same words in another order,
+an alternative (经理或分公司分派的 widens, it restricts nothing), a verb before 的 that spells out
+a relation (经理交办的其他工作 / 经理的其他工作), a place name or a leading label only one side
+has (重庆市 + 江北区…, 工作地点：…). Any other content word only one side has (翻译, 人力资源,
+电话) narrows the statement; a content word swapped for an unrelated one (天津 / 沈阳, 销售 /
+金融, 部门 / 门店) makes another statement.
 """
 
 from __future__ import annotations

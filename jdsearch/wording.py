@@ -197,8 +197,8 @@ def _block_differs(a: list[Word], b: list[Word], moved: frozenset[str], after: s
         return False
     if not ca or not cb:  # a content word only one side has: a narrower statement, unless …
         return not _widens_or_relates(a or b, after)
-    if len(ca) != len(cb):
-        return not _rewording("".join(ca), "".join(cb), synonyms_only=True)
+    if len(ca) != len(cb):  # cut into words another way (大/区内, 区域/内): compared whole
+        return not _rewording("".join(ca), "".join(cb))
     return not all(x == y or _rewording(x, y) for x, y in zip(ca, cb, strict=True))
 
 
@@ -226,14 +226,12 @@ def _long_function_words() -> tuple[str, ...]:
     return tuple(sorted(long_, key=len, reverse=True))
 
 
-def _rewording(x: str, y: str, synonyms_only: bool = False) -> bool:
+def _rewording(x: str, y: str) -> bool:
     """Same content in other words: glossary synonyms, or one character edited (交办/交代,
     年终奖/年终奖金); 天津/沈阳, 部门/门店 or 人力资源部门/部门 are other content."""
     syn = _synonyms()
     if x in syn and syn.get(y) == syn[x]:
         return True
-    if synonyms_only:
-        return False
     if x.isascii() != y.isascii():
         return False
     least = 4 if x.isascii() else 2  # a typo in a long enough English word (excel / excele)

@@ -2,6 +2,7 @@
 
     python bench/pairs.py sample [--postings 6000] [--per 100]   # writes packet + key
     python bench/pairs.py score                                    # after the judge has answered
+    python bench/pairs.py volume --postings 5000 --seed S [--label after]   # group/member counts
 
 Postings of ``zhaopin_2018_dev_20k`` are split in two halves by a hash of their doc id: the
 *tune* half (thresholds and rules were looked at there) and the *report* half, which alone is
@@ -15,6 +16,10 @@ Written:
 - bench/pairs/key.json — item -> system, relation, clause ids, similarity (committed: no text);
 - bench/pairs/verdicts.json — to be written by the judge: {"item": "yes"|"no"} (committed).
 ``score`` prints and writes bench/results/dupes-judged.json: precision per system and relation.
+``volume`` counts groups and members per relation on the same postings (no text, no judging):
+the recall cost of stricter rules. Run it once per code version under ``--label``; for older
+rules, point PYTHONPATH at an export of that commit (``git archive C jdsearch | tar -x -C D``):
+results go to bench/results/dupes-volume.json, keyed by label and sample.
 Questions: near and cross-lingual "Would a taxonomy editor merge these into one statement?";
 variant "Same requirement, different value?".
 """
@@ -82,22 +87,32 @@ def members(groups, system: str) -> dict[str, list[dict[str, object]]]:  # type:
     return out
 
 
+def report_clauses(postings: int, seed: int):  # type: ignore[no-untyped-def]
+    """Clauses of ``postings`` random postings of the report half, plus every posting with
+    English (the bilingual ones), and the number of postings kept."""
+    clauses = [c for c in load_clauses() if half(c.doc_id) == "report"]
+    docs = sorted({c.doc_id for c in clauses})
+    bilingual = {c.doc_id for c in clauses if c.lang == "en"}
+    keep = set(random.Random(seed).sample(docs, min(postings, len(docs)))) | bilingual
+    return [c for c in clauses if c.doc_id in keep], len(keep)
+
+
 def sample(
     postings: int, per: int, seed: int, after_only: bool = False, relations: tuple[str, ...] = ()
 ) -> None:
     from jdsearch.dupes import DuplicateFinder
 
-    clauses = [c for c in load_clauses() if half(c.doc_id) == "report"]
-    docs = sorted({c.doc_id for c in clauses})
-    bilingual = {c.doc_id for c in clauses if c.lang == "en"}
-    keep = set(random.Random(seed).sample(docs, min(postings, len(docs)))) | bilingual
-    clauses = [c for c in clauses if c.doc_id in keep]
-    print(f"{len(clauses)} clauses from {len(keep)} postings of the report half", flush=True)
-    after = DuplicateFinder(cross_lingual=True).fit(clauses).groups_
+    clauses, kept = report_clauses(postings, seed)
+    keep = {c.doc_id for c in clauses}
+    print(f"{len(clauses)} clauses from {kept} postings of the report half", flush=True)
+    # cross-lingual links only when that relation is sampled: near and variant are judged as
+    # users get them (cross-lingual is off by default), and the run is faster
+    cross = not relations or "cross-lingual" in relations
+    after = DuplicateFinder(cross_lingual=cross).fit(clauses).groups_
     print("after done", flush=True)
     systems = [("after", after)]
     if not after_only:
-        before = old_module().DuplicateFinder(cross_lingual=True).fit(clauses).groups_
+        before = old_module().DuplicateFinder(cross_lingual=cross).fit(clauses).groups_
         print("before done", flush=True)
         systems.insert(0, ("before", before))
     rng = random.Random(seed)
@@ -129,6 +144,25 @@ def sample(
     print(f"wrote {PACKET} ({len(items)} items) and {KEY}")
 
 
+def volume(postings: int, seed: int, label: str) -> None:
+    """Groups and members per relation (monolingual, the default finder) on the sample."""
+    import jdsearch.dupes as dupes
+
+    clauses, kept = report_clauses(postings, seed)
+    groups = dupes.DuplicateFinder().fit(clauses).groups_
+    counts: dict[str, int] = {"postings": kept, "clauses": len(clauses), "groups": len(groups)}
+    counts["clauses_in_groups"] = sum(len(g.members) for g in groups)
+    for rel in ("exact", "near", "cross-script", "variant"):
+        counts[f"{rel}_members"] = sum(m.relation == rel for g in groups for m in g.members)
+        counts[f"{rel}_groups"] = sum(any(m.relation == rel for m in g.members) for g in groups)
+    counts["rules"] = int(getattr(dupes, "RULES_VERSION", "0"))
+    path = RESULT.with_name("dupes-volume.json")
+    report = json.loads(path.read_text()) if path.exists() else {}
+    report.setdefault(f"report_half_{postings}_seed{seed}", {})[label] = counts
+    path.write_text(json.dumps(report, indent=2))
+    print(json.dumps(counts))
+
+
 def score() -> None:
     key = json.loads(KEY.read_text())["items"]
     verdicts = json.loads(VERDICTS.read_text())
@@ -151,13 +185,14 @@ def score() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("command", choices=["sample", "score"])
+    ap.add_argument("command", choices=["sample", "score", "volume"])
     ap.add_argument("--postings", type=int, default=6000)
     ap.add_argument("--per", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--after-only", action="store_true", help="sample the working tree only")
     ap.add_argument("--relations", default="", help="comma-separated, e.g. near,variant")
     ap.add_argument("--tag", default="", help="suffix of the packet/key/verdict/result files")
+    ap.add_argument("--label", default="after", help="volume: the code version's name")
     args = ap.parse_args()
     if args.tag:
         global PACKET, KEY, VERDICTS, RESULT
@@ -168,6 +203,8 @@ def main() -> None:
     if args.command == "sample":
         rels = tuple(filter(None, args.relations.split(",")))
         sample(args.postings, args.per, args.seed, args.after_only, rels)
+    elif args.command == "volume":
+        volume(args.postings, args.seed, args.label)
     else:
         score()
 

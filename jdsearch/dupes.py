@@ -11,7 +11,10 @@ statement (exact or cross-script copies). Two statements in one language are
   same slots and polarity, but a value differs (2年 vs 3年, 本科 vs 硕士, 五险 vs 五险一金), and the
   template says enough beside its values (at least :data:`MIN_VARIANT_CONTEXT` characters);
 - nothing otherwise: opposite polarity (不/无/以外 vs 以内), another set of slots (18-26岁 added),
-  or another identifier (phone numbers, house numbers, floors).
+  another identifier (phone numbers, house numbers, store numbers, years), "preferred" on one
+  side only, a list that gains an item, or a content word added or swapped (:mod:`jdsearch.
+  wording`: 有翻译相关工作经验 / 有相关工作经验, 天津区域 / 沈阳区域, 统招大专 / 大专): the
+  template's similarity alone cannot see these, a reader does.
 
 Grouping: one group per requirement. Members that state the canonical's values are exact / near /
 cross-script; members with other values are ``variant`` and carry their value (``Member.value``),
@@ -47,6 +50,7 @@ from rapidfuzz import fuzz
 from jdsearch.normalize import EN, detect_lang, normalize
 from jdsearch.store import Clause
 from jdsearch.values import SLOT_MARKS, Values, squash, values_of
+from jdsearch.wording import content_differs
 
 EXACT, NEAR, CROSS_SCRIPT, CROSS_LINGUAL = "exact", "near", "cross-script", "cross-lingual"
 VARIANT, CANONICAL = "variant", "canonical"
@@ -141,12 +145,12 @@ def statement_of(norm: str, english: bool) -> Statement:
     """The statement of a clause's matching form (``Clause.norm``)."""
     v = values_of(norm)
     key = squash(norm)
-    frame = repr((v.values, v.frame, english))
+    frame = repr((v.values, v.frame, english, v.label))  # the label: see jdsearch.wording
     return Statement(f"{key}\x1f{frame}", key, v, english, "" if english else list_shape(norm))
 
 
 # Bump when verification rules change: stored groups and verified pairs are then recomputed.
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 _SEPARATORS = "、,;/。!?"  # what a normalised Chinese clause separates enumerated items with
 _NOT_SHAPE = re.compile(r"[^\w、,;/。!?]+")
 _CONTENT = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
@@ -207,6 +211,9 @@ def _judge_values(a: Statement, b: Statement, score: float | None) -> tuple[str,
         return None
     if adds_list_item(a.shape, b.shape):
         return None  # one more software, duty or benefit: another statement
+    va, vb = a.values, b.values
+    if content_differs(va.wording, vb.wording, a.english, (va.label, vb.label)):
+        return None  # a content word added or swapped: a narrower or another statement
     if a.values.values == b.values.values:
         return NEAR, score
     if min(a.context, b.context) < MIN_VARIANT_CONTEXT:

@@ -5,13 +5,19 @@ A character ratio of 90+ cannot see that 2年 and 3年 of experience, 本科 and
 or 本岗以外 and 本岗以内 are different requirements; a reader can. :func:`values_of` pulls out what
 a reader would check, in order of appearance:
 
-- numbers with their unit and direction (``3年+`` for 3年以上 / 至少3年 / at least 3 years,
-  ``18-26岁`` for 18-26周岁, ``2-3次``); Chinese numerals count only before a unit (一年 yes,
-  一定 no), and a leading list number (``3做事细心``) is numbering, not a value;
-- degree levels with their qualifiers (``本科``, ``公办本科``, ``统招本科``; Bachelor's -> 本科);
+- quantities: numbers with their unit and direction (``3年+`` for 3年以上 / 至少3年 / at least
+  3 years, ``18-26岁`` for 18-26周岁, ``2-3次``, ``4000+`` for 4000起); Chinese numerals count
+  only before a unit (一年 yes, 一定 no), and a leading list number (``3做事细心``) is
+  numbering, not a value. A number that is no quantity — bare (门店地址8, 6层J座, 4S店), an
+  ordinal (第三年), a calendar year or date, a code with a leading zero (0531-…), house numbers
+  and floors — is an *identifier*: it must be equal on both sides, never a variant's value;
+- degree levels (``本科``, of which 大学本科 is the full name; Bachelor's -> 本科). Their
+  qualifiers (统招, 全日制, 公办 …) are not values but part of the requirement: they stay in the
+  template, so 统招本科 and 本科 are two requirements, not one requirement with two values;
 - certificates with a level (CET-4 = 英语四级 -> ``cet4``; 专八, JLPT N2, 计算机二级, C1 驾照)
   and grades (初级/中级/高级);
 - benefits from a short list (五险一金, 五险, 双休 …);
+- modality: how many "preferred" marks (优先, 加分, preferred, a plus): "X优先" is not "X";
 - polarity: how many negations (不/无/非/没/未/勿/禁, no/not/without …, with the words that only
   look negative such as 不断, 非常, 无锡 left out) and the scope words 以内/以外.
 
@@ -74,7 +80,11 @@ _DEGREE_ABBR = {
     "ma": "硕士",
     "meng": "硕士",
 }
-_DEGREE_QUALIFIERS = "全日制|统招|公办|民办|重点|正规|一本|二本|三本|一类|二类|双一流|名校|海外"
+# qualifiers of a degree: part of the requirement (they stay in the template), never a value
+_QUALIFIER_WORDS = (
+    "全日制 统招 公办 民办 重点 正规 一本 二本 三本 一类 二类 双一流 名校 海外 985 211"
+)
+DEGREE_QUALIFIERS = frozenset(_QUALIFIER_WORDS.split(" "))
 _INSURANCE = {
     "五险一金": "五险一金",
     "六险一金": "六险一金",
@@ -175,9 +185,10 @@ _UNITS = {  # unit as written -> unit in the value (so 3 years and 3年 agree)
     "persons": "人",
     "languages": "种",
 }
-_MORE = "及以上|以上|或以上|多|余|\\+|or more|or above|plus|and above"
+_MORE = "及以上|以上|或以上|多|余|起|\\+|or more|or above|plus|and above"
 _LESS = "以下|以内|之内|or less|or below|or under"
 _ABOUT = "左右|上下"
+_PRE_ABOUT = "大约|约|将近|approximately|about|around"
 _PRE_MORE = (
     "至少|不少于|不低于|不小于|超过|最少|最低|满|大于|高于|多于"
     "|at least|more than|over|minimum of|minimum|min"
@@ -206,14 +217,13 @@ _VALUE_PATTERN = (
     r"|(?P<drive>(?<![a-z0-9])(?P<drivec>[abc][12])(?![a-z0-9])"
     r"(?=\s*(?:及以上)?\s*(?:驾|照|牌|证)))"
     rf"|(?P<benefit>{_alt(_BENEFITS)})"
-    rf"|(?P<degree>(?:(?:{_DEGREE_QUALIFIERS})\s*)*"
-    rf"(?:{_alt(k for k in _DEGREE_BASE if not k.isascii())}))"
+    rf"|(?:大学\s*)?(?P<degree>{_alt(k for k in _DEGREE_BASE if not k.isascii())})"
     rf"|(?<![a-z0-9])(?P<degree_en>{_alt(k for k in _DEGREE_BASE if k.isascii())})(?![a-z0-9])"
     rf"|(?<![a-z0-9])(?P<degree_abbr>{_alt(_DEGREE_ABBR)})(?![a-z0-9])(?=\s*(?:/|or|and|,)?\s*"
     rf"(?:degree|in |{_alt(_DEGREE_ABBR)}))"
     rf"|(?P<level>{_alt(_LEVELS)})"
     # numbers: [direction] number [range] [unit] [direction]
-    rf"|(?:(?P<pre>{_PRE_MORE}|{_PRE_LESS})\s*)?"
+    rf"|(?:(?P<pre>{_PRE_MORE}|{_PRE_LESS}|{_PRE_ABOUT})\s*)?"
     rf"(?P<num>(?<![a-z])(?:{_ONE_NUM})(?:\s*(?:-|~|—|–|至|到|to)\s*(?:{_ONE_NUM}))?)(?![a-z]{{2}})(?P<plus>\+)?"
     rf"\s*(?P<unit>{_alt(_UNITS)})?(?![a-z])\s*(?P<post>{_MORE}|{_LESS}|{_ABOUT})?"
 )
@@ -223,9 +233,9 @@ _STARTERS = [
     *_BENEFITS,
     *_LEVELS,
     *_EN_NUM,
-    *_DEGREE_QUALIFIERS.split("|"),
     *_PRE_MORE.split("|"),
     *_PRE_LESS.split("|"),
+    *_PRE_ABOUT.split("|"),
     "英语",
     "cet",
     "专",
@@ -233,6 +243,7 @@ _STARTERS = [
     "日语",
     "jlpt",
     "计算机",
+    "大学",
 ]
 _FIRST = "".join(sorted({w[0] for w in _STARTERS} | set(_CN_NUM) | set("0123456789半abc")))
 # the lookahead lets the engine skip, at C speed, positions where no value can start (4x faster)
@@ -241,6 +252,12 @@ _NUMBERING = re.compile(
     r"^\s*\d{1,2}(?![\d+%~:-]|\.\d|\s*(?:" + _alt(_UNITS) + "|" + _MORE + "|" + _LESS + r"))"
     r"\s*[、.)）:：]?\s*"
 )
+_DAY_AFTER = re.compile(r"\s*\d{1,2}\s*[日号]")
+_PREFERRED = re.compile(
+    r"优先|加分|(?<![a-z])(?:preferred|preferably|a plus|nice to have|desirable|advantage)(?![a-z])"
+)
+# a leading label: 工作地点: or 【职业发展】 (the matching form is NFKC: ：is :)
+_LABEL = re.compile(r"^\s*(?:[^\W\d_]{1,8}\s*:|【[^】]{1,8}】)\s*")
 _APOSTROPHE = re.compile(r"['’]|(?<=[a-z])\.(?=[a-z])")
 # negations, minus the words that only look negative
 _NEG_ZH = re.compile(
@@ -266,12 +283,17 @@ class Values:
     negations: int  # negation words
     scope: tuple[str, ...]  # 以内 / 以外 (内 / 外), in order
     fixed: tuple[str, ...] = ()  # identifiers (phone, house number, floor) and fixed benefits
+    preferred: int = 0  # "preferred" marks (优先, a plus): a wish, not a requirement
+    # the matching key with each value masked whole (units and 以上 included): what
+    # jdsearch.wording compares word by word; and the length of its leading label (工作地点: …)
+    wording: str = ""
+    label: int = 0
 
     @property
-    def frame(self) -> tuple[str, int, tuple[str, ...], tuple[str, ...]]:
-        """Slots, polarity, identifiers and fixed benefits: two clauses with different frames
-        are never the same statement, not even variants of one."""
-        return self.slots, self.negations, self.scope, tuple(sorted(self.fixed))
+    def frame(self) -> tuple[str, int, tuple[str, ...], tuple[str, ...], int]:
+        """Slots, polarity, identifiers, fixed benefits and modality: two clauses with different
+        frames are never the same statement, not even variants of one."""
+        return self.slots, self.negations, self.scope, tuple(sorted(self.fixed)), self.preferred
 
     @property
     def signature(self) -> str:
@@ -291,10 +313,11 @@ def values_of(norm: str) -> Values:
     if m and m.end() < len(norm):
         norm = norm[m.end() :]
     pieces: list[str] = []
+    whole: list[str] = []  # the same with the whole value masked (3周岁以上, not only 3)
     values: list[str] = []
     slots: list[str] = []
     fixed: list[str] = []
-    last = 0
+    last = last_whole = 0
     for m in _VALUE_RE.finditer(norm):
         found = _value(m)
         if found is None:
@@ -306,13 +329,19 @@ def values_of(norm: str) -> Values:
         pieces.append(norm[last:start])
         pieces.append(slot)
         last = end
+        whole.append(norm[last_whole : min(start, m.start())])
+        whole.append(slot)
+        last_whole = max(end, m.end())
         if slot == IDENT:
             fixed.append(value)
         else:
             values.append(value)
             slots.append(slot)
     pieces.append(norm[last:])
+    whole.append(norm[last_whole:])
     masked = "".join(pieces)
+    wording = "".join(whole)
+    label = _LABEL.match(wording)
     return Values(
         template=squash(masked),
         values=tuple(values),
@@ -320,6 +349,9 @@ def values_of(norm: str) -> Values:
         negations=len(_NEG_ZH.findall(masked)) + len(_NEG_EN.findall(masked)),
         scope=tuple(s[-1] for s in _SCOPE.findall(masked)),
         fixed=tuple(fixed),
+        preferred=len(_PREFERRED.findall(masked)),
+        wording=squash(wording),
+        label=len(squash(wording[: label.end()])) if label and label.end() < len(wording) else 0,
     )
 
 
@@ -344,9 +376,7 @@ def _value(m: re.Match[str]) -> tuple[str, str, tuple[int, int]] | None:
         slot, value = _BENEFITS[g("benefit")]
         return slot, value, m.span()
     if g("degree"):
-        text = g("degree").replace(" ", "")
-        base = next(b for b in sorted(_DEGREE_BASE, key=len, reverse=True) if text.endswith(b))
-        return DEGREE, text[: -len(base)] + _DEGREE_BASE[base], m.span()
+        return DEGREE, _DEGREE_BASE[g("degree")], m.span()
     if g("degree_en"):
         return DEGREE, _DEGREE_BASE[g("degree_en")], m.span()
     if g("degree_abbr"):
@@ -371,13 +401,35 @@ def _number(m: re.Match[str]) -> tuple[str, str, tuple[int, int]] | None:
         sign = "+"
     elif re.fullmatch(_PRE_LESS, pre) or re.fullmatch(_LESS, post):
         sign = "-"
-    elif re.fullmatch(_ABOUT, post):
+    elif re.fullmatch(_ABOUT, post) or re.fullmatch(_PRE_ABOUT, pre):
         sign = "~"
     text = "-".join(_fmt(n) for n in nums)  # type: ignore[arg-type]
     unit = _UNITS.get(unit or "", "")
-    digits = max(len(p) for p in parts)
-    slot = IDENT if unit in IDENT_UNITS or (not unit and digits >= 5) else NUM
-    return slot, f"{text}{unit}{sign}", m.span("num")
+    quantity = _is_quantity(m, parts, nums, unit, sign)  # type: ignore[arg-type]
+    return NUM if quantity else IDENT, f"{text}{unit}{sign}", m.span("num")
+
+
+def _is_quantity(
+    m: re.Match[str], parts: list[str], nums: list[float], unit: str, sign: str
+) -> bool:
+    """A number is a value only as a quantity: with a unit, a direction (以上, 左右, 起) or as
+    a range (4000-5000). Otherwise — a bare number (门店地址8), an ordinal (第三年), a year or
+    date (2018年, 3月15日), a code with a leading zero (0531-…), a house number or floor — it
+    names something, and two clauses naming different things are different statements."""
+    start, text = m.start("num"), m.string
+    if (start and text[start - 1] == "第") or unit in IDENT_UNITS:
+        return False
+    if any(len(p) > 1 and p[0] == "0" and p[1].isdigit() for p in parts):
+        return False
+    if unit in ("年", "届") and 1900 <= nums[0] <= 2100:  # a year, a graduates' year
+        return False
+    if (unit == "月" and _DAY_AFTER.match(text, m.end())) or (
+        unit == "日" and text[start - 1 : start] == "月"
+    ):
+        return False
+    if unit or sign:
+        return True
+    return len(nums) == 2 and nums[0] < nums[1]  # a range; bare numbers name things
 
 
 def _fmt(n: float) -> str:

@@ -29,13 +29,23 @@ def tpl(text: str) -> str:
         ("每年2-3次", ("2-3次",)),
         ("35岁以下", ("35岁-",)),
         ("月薪8000左右", ("8000~",)),
+        ("底薪4000起", ("4000+",)),
+        ("将近320家直营网点", ("320家~",)),  # an approximation belongs to the value
+        ("年薪约4.5万元", ("4.5万元~",)),
+        ("工资范围：4000-5000", ("4000-5000",)),  # a range is a quantity without a unit
+        ("门店地址8：宁波市", ()),  # a bare number names something: an identifier
+        ("第三年：年薪30万", ("30万",)),  # an ordinal is no value
+        ("2018年入职", ()),  # a year is a date
+        ("2016届应届生", ()),
+        ("3月15日前到岗", ()),
+        ("联系电话：0531-8098", ()),  # a leading zero: a code
         ("工作时间：8:00-17:30", ("8:00-17:30",)),
         ("At least 3 years of experience in sales", ("3年+",)),
         ("3+ years experience", ("3年+",)),
         ("three years or more in B2B sales", ("3年+",)),
         ("本科及以上学历", ("本科",)),
-        ("公办本科及以上学历", ("公办本科",)),
-        ("全日制统招本科以上学历", ("全日制统招本科",)),
+        ("公办本科及以上学历", ("本科",)),  # the qualifier is part of the requirement
+        ("全日制统招本科以上学历", ("本科",)),
         ("专科以上学历", ("大专",)),
         ("Bachelor's degree in Computer Science", ("本科",)),
         ("BS degree or equivalent practical experience", ("本科",)),
@@ -60,7 +70,8 @@ def test_values(text: str, expected: tuple[str, ...]) -> None:
 def test_same_requirement_other_value_has_the_same_template() -> None:
     assert tpl("具有3年以上相关工作经验") == tpl("具有2年以上相关工作经验")
     assert tpl("具有三年以上相关工作经验") == tpl("具有3年以上相关工作经验")
-    assert tpl("本科及以上学历") == tpl("硕士及以上学历") == tpl("公办本科及以上学历")
+    assert tpl("本科及以上学历") == tpl("硕士及以上学历")
+    assert tpl("公办本科及以上学历") == tpl("公办硕士及以上学历") != tpl("本科及以上学历")
     assert tpl("缴纳五险一金") == tpl("缴纳五险")
     assert tpl("每年2-3次") == tpl("每年2次")
 
@@ -83,6 +94,15 @@ def test_frames_tell_other_statements_apart() -> None:
     assert frame("办公地点：22层") != frame("办公地点：19层")
     assert frame("联系电话：13812345678") != frame("联系电话：13912345678")
     assert frame("缴纳五险一金+年终奖") != frame("缴纳五险一金")
+    # numbers that are no quantity are identifiers: equal on both sides or another statement
+    assert frame("门店地址8：宁波市") != frame("门店地址9：宁波市")
+    assert frame("第三个月底薪2800元") != frame("第一个月底薪2800元")
+    assert frame("大厦6层J座") != frame("大厦8层J座")
+    assert frame("2016届应届生") != frame("2017届应届生")
+    assert frame("5年以上经验") == frame("3年以上经验")  # a quantity is a value, not a frame
+    # "preferred" is not "required"
+    assert frame("市场营销等相关专业优先") != frame("市场营销等相关专业")
+    assert frame("Python preferred") != frame("Python")
     # a benefit of one kind is never a value of another kind
     assert tpl("提供双休") != tpl("提供五险一金")
 

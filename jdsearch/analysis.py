@@ -110,8 +110,9 @@ def import_jieba():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
-def _jieba():  # type: ignore[no-untyped-def]
-    """A private jieba tokenizer with the JD user dictionary (domain terms stay whole)."""
+def jd_tokenizer():  # type: ignore[no-untyped-def]
+    """The shared jieba tokenizer with the JD user dictionary (domain terms stay whole); one per
+    process, loaded once."""
     jieba = import_jieba()
 
     jieba.setLogLevel(logging.WARNING)
@@ -120,6 +121,16 @@ def _jieba():  # type: ignore[no-untyped-def]
     with resources.files("jdsearch.data").joinpath("jd_userdict.txt").open("rb") as fh:
         tok.load_userdict(fh)  # an open file: jieba leaks the handle when given a path
     return tok
+
+
+@lru_cache(maxsize=1)
+def pos_tagger():  # type: ignore[no-untyped-def]
+    """jieba's part-of-speech tagger over :func:`jd_tokenizer` (so tags follow the same JD
+    dictionary cuts as the analyser); used by themes (verbs) and wording (content words)."""
+    import_jieba()
+    from jieba.posseg import POSTokenizer
+
+    return POSTokenizer(jd_tokenizer())
 
 
 # --------------------------------------------------------------------------- fast start-up
@@ -155,7 +166,7 @@ def write_lexicon() -> Path | None:
     path = _lexicon_path()
     if path.exists():
         return path
-    tok = _jieba()
+    tok = jd_tokenizer()
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         db = sqlite3.connect(tmp)
@@ -218,7 +229,7 @@ def _query_tokenizer() -> Any:
             return LexiconTokenizer(path)
         except Exception:  # damaged or half-written: the full dictionary always works
             pass
-    tok = _jieba()
+    tok = jd_tokenizer()
     write_lexicon()
     return tok
 
@@ -236,7 +247,7 @@ class Analyzer:
     ) -> None:
         """``light``: cut with the on-disk dictionary (fast start-up, for queries)."""
         self.normalizer = normalizer or default_normalizer()
-        self._tokenizer = _query_tokenizer if light else _jieba
+        self._tokenizer = _query_tokenizer if light else jd_tokenizer
         self._stemmer = Stemmer.Stemmer("english") if stem else None
         self.stopwords = _EN_STOP | _zh_stopwords()
 

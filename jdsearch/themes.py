@@ -558,10 +558,10 @@ def _glossary_zh() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _cedict_reverse() -> dict[str, str]:
     """English word (a whole first gloss, lower case) -> the commonest Chinese headword with it."""
-    from jdsearch.analysis import _jieba
+    from jdsearch.analysis import jd_tokenizer
     from jdsearch.concepts import _cedict
 
-    freq = _jieba().FREQ
+    freq = jd_tokenizer().FREQ
     best: dict[str, tuple[int, str]] = {}
     for head, glosses in _cedict().items():
         if not glosses or not _HAN.search(head) or len(head) < 2:
@@ -656,14 +656,10 @@ def _has_chinese_verb(text: str) -> bool:
     return any(flag.startswith("v") for _, flag in _posseg().cut(text))
 
 
-@lru_cache(maxsize=1)
 def _posseg():  # type: ignore[no-untyped-def]
-    """jieba's part-of-speech tagger over the analyser's own tokenizer (its JD dictionary)."""
-    from jieba.posseg import POSTokenizer
+    from jdsearch.analysis import pos_tagger
 
-    from jdsearch.analysis import _jieba
-
-    return POSTokenizer(_jieba())
+    return pos_tagger()
 
 
 def canonical(order: np.ndarray, units: Sequence[Clause], kind: str, look: int = 200) -> int:

@@ -75,15 +75,10 @@ def _synonyms() -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=1)
 def _tagger():  # type: ignore[no-untyped-def]
-    """jieba's part-of-speech tagger over the analyser's tokenizer (JD user dictionary)."""
-    from jdsearch.analysis import _jieba, import_jieba
+    from jdsearch.analysis import pos_tagger
 
-    import_jieba()
-    import jieba.posseg
-
-    return jieba.posseg.POSTokenizer(_jieba())
+    return pos_tagger()
 
 
 # (word, kind): kind is "f" function, "p" place name, "v" verb, "c" other content

@@ -101,7 +101,7 @@ def test_queries_are_cut_as_the_full_dictionary_cuts_them(tmp_path, monkeypatch)
     path = analysis.write_lexicon()
     assert path is not None and path.parent == tmp_path
     light = analysis.LexiconTokenizer(path)
-    full = analysis._jieba()
+    full = analysis.jd_tokenizer()
     texts = [
         *[
             line.strip()

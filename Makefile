@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 INDEX  ?= index
 
-.PHONY: demo test serve lint bench clean
+.PHONY: demo test serve lint bench clean java
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,15 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	@$(MAKE) --no-print-directory java
 	touch $@
+
+# Spark (jdsearch spark, tests/test_spark.py) needs Java 17+: installed only when missing and apt
+# can; otherwise the Spark tests are skipped with their reason and everything else runs.
+java:
+	@command -v java >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; } >/dev/null 2>&1; } || \
+	  echo "note: no Java runtime (apt-get install openjdk-17-jre-headless): Spark tests skip"
 
 demo: $(VENV)/.installed
 	$(BIN)/jdsearch ingest corpus/ --index $(INDEX)

@@ -1,0 +1,152 @@
+"""jdsearch on Spark (local[2]) gives what the local pipeline gives on the sample corpus: the same
+clause table, the same duplicate groups and themes, and a loaded index that searches."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from jdsearch import Corpus
+from tests.conftest import CORPUS
+
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'jdsearch[spark]')")
+if shutil.which("java") is None:
+    pytest.skip("Spark needs a Java runtime (make test installs one where apt works)",
+                allow_module_level=True)
+
+from jdsearch import spark as S
+from jdsearch.dupes import DuplicateFinder
+from jdsearch.serialize import clause_json, group_json
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning")
+
+
+@pytest.fixture(scope="module")
+def spark():  # type: ignore[no-untyped-def]
+    session = S.session("local[2]")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def out(spark, tmp_path_factory):  # type: ignore[no-untyped-def]
+    d = tmp_path_factory.mktemp("spark") / "out"
+    S.ingest(spark, [str(CORPUS)], str(d))
+    S.dupes(spark, str(d))
+    S.themes(spark, str(d))
+    return d
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory) -> Corpus:  # type: ignore[no-untyped-def]
+    corpus = Corpus(tmp_path_factory.mktemp("local"))
+    corpus.ingest([CORPUS])
+    return corpus
+
+
+def _key(obj: dict) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False)
+
+
+def test_clause_table_equals_local(spark, out, local) -> None:  # type: ignore[no-untyped-def]
+    docs = {d.doc_id: d for d in local.documents()}
+    want = sorted(_key(clause_json(c, docs[c.doc_id])) for c in local.clauses())
+    got = sorted(_key(r) for r in S.clause_rows(spark, str(out)))
+    assert len(got) > 500
+    assert got == want
+
+
+def test_groups_equal_local(spark, out, local) -> None:  # type: ignore[no-untyped-def]
+    clauses = local.clauses()
+    by_id = {c.clause_id: c for c in clauses}
+    want = sorted(_key(group_json(g, by_id)) for g in DuplicateFinder().fit(clauses).groups_)
+    got = sorted(_key(g) for g in S.read_groups(spark, str(out)))
+    assert len(got) > 20
+    assert got == want
+    relations = {m["relation"] for g in S.read_groups(spark, str(out)) for m in g["members"]}
+    assert {"exact", "near", "variant"} <= relations
+
+
+def test_cross_script_pairs_meet(spark, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "jds"
+    folder.mkdir()
+    (folder / "hans.txt").write_text(
+        "销售代表\n岗位职责：\n1. 负责维护客户档案，定期回访重点客户\n2. 完成部门销售目标\n",
+        "utf-8",
+    )
+    (folder / "hant.txt").write_text(
+        "業務代表\n工作內容：\n1. 負責維護客戶檔案，定期回訪重點客戶\n2. 配合主管安排出差\n",
+        "utf-8",
+    )
+    out = tmp_path / "out"
+    S.ingest(spark, [str(folder)], str(out))
+    S.dupes(spark, str(out))
+    local = Corpus(tmp_path / "idx")
+    local.ingest([folder])
+    by_id = {c.clause_id: c for c in local.clauses()}
+    want = [group_json(g, by_id) for g in local.dupes()]
+    got = S.read_groups(spark, str(out))
+    assert got == want
+    assert [m["relation"] for m in got[0]["members"]][1:] == ["cross-script"]
+
+
+def test_components_by_label_propagation(spark) -> None:  # type: ignore[no-untyped-def]
+    nodes = spark.createDataFrame([(i,) for i in range(1, 10)], "id long")
+    edges = spark.createDataFrame([(9, 5), (5, 7), (7, 3), (2, 4), (8, 6)], "a long, b long")
+    labels = dict(S.components(spark, nodes, edges).collect())
+    assert labels == {1: 1, 2: 2, 3: 3, 4: 2, 5: 3, 6: 6, 7: 3, 8: 6, 9: 3}
+
+
+def test_themes_equal_local_and_load_searches(spark, out, local, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    want = {(t.theme_id, t.label_en, t.label_zh, t.canonical_id, t.size) for t in local.themes()}
+    model = json.loads((out / "themes.json").read_text("utf-8"))
+    got = {(t["theme_id"], t["label_en"], t["label_zh"], t["canonical_id"], t["size"])
+           for t in model["themes"]}
+    assert got == want
+    assert (out / "taxonomy.ttl").read_text("utf-8").count("skos:Concept") > 5
+    loaded = Corpus(tmp_path / "idx")
+    S.load(spark, str(out), tmp_path / "idx")
+    assert loaded.stats()["clauses"] == local.stats()["clauses"]
+    from jdsearch import stages
+
+    store = loaded.store()  # loaded, not recomputed on first use
+    assert stages.is_current(store, "dupes") and stages.is_current(store, "themes")
+    hits = [h.clause_id for h in loaded.search("客戶檔案", limit=5).hits]
+    assert hits == [h.clause_id for h in local.search("客戶檔案", limit=5).hits] and hits
+    assert {g.group_id for g in loaded.dupes()} == {g.group_id for g in local.dupes()}
+    assert {t.theme_id: t.size for t in loaded.themes()} == {t.theme_id: t.size
+                                                             for t in local.themes()}
+
+
+def test_missing_input_is_a_one_line_error(spark, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from jdsearch.store import JdsearchError
+
+    with pytest.raises(JdsearchError, match="nothing to ingest"):
+        S.ingest(spark, [str(tmp_path / "nope")], str(tmp_path / "o"))
+
+
+def test_help_examples_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The `spark` and `load` --help examples, in a folder holding ./corpus (as users run them)."""
+    import re
+
+    from tests.test_cli_contract import examples, run
+
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    lines = examples("spark") + examples("load")
+    assert len(lines) == 4, lines
+    for line in lines:
+        args = [a.strip("'") for a in re.findall(r"'[^']*'|\S+", line)][1:]
+        r = run(*args, cwd=tmp_path, text=True)
+        assert r.returncode == 0, f"{line}: {r.stderr[-2000:]}"
+        assert "Traceback" not in r.stderr
+    r = run("search", "客戶檔案", "--index", "spark-index", cwd=tmp_path, text=True)
+    assert r.returncode == 0 and "matching clauses" in r.stdout, r.stderr
+
+
+def test_missing_table_folder_is_a_one_line_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_cli_contract import one_line_error, run
+
+    err = one_line_error(run("spark", "dupes", str(tmp_path / "none"), text=True))
+    assert "spark:" in err

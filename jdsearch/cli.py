@@ -730,9 +730,6 @@ def serve(index_dir: Path, host: str, port: int) -> None:
     run_server(str(index_dir), host=host, port=port)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
 
 # ---------------------------------------------------------- Spark
 _MASTER_HELP = "Spark master URL (default: the one spark-submit configured, else local[*])."
@@ -794,6 +791,7 @@ def spark_dupes(out: str, threshold: float, master: str | None) -> None:
     from jdsearch import spark as sp
 
     with sp.errors():
+        sp.require_tables(out)
         say(sp.summary(sp.dupes(sp.session(master), out, threshold=threshold)))
 
 
@@ -813,6 +811,7 @@ def spark_themes(out: str, k: int | None, sample_docs: int, master: str | None) 
     from jdsearch import spark as sp
 
     with sp.errors():
+        sp.require_tables(out)
         say(sp.summary(sp.themes(sp.session(master), out, k=k, sample_docs=sample_docs)))
 
 
@@ -830,4 +829,9 @@ def load(out: str, index_dir: Path, master: str | None) -> None:
     from jdsearch import spark as sp
 
     with sp.errors():
+        sp.require_tables(out)
         say(sp.summary(sp.load(sp.session(master), out, index_dir)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

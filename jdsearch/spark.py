@@ -83,6 +83,14 @@ def errors() -> Iterator[None]:
         raise JdsearchError(f"spark: {lines[0][:300] if lines else type(exc).__name__}") from None
 
 
+def require_tables(out: str, what: str = CLAUSES) -> None:
+    """A clear error before Spark starts when a local results folder lacks a table."""
+    if not _remote(out) and not Path(_local(out), what).is_dir():
+        raise JdsearchError(
+            f"no Spark {what} table in {out} (run: jdsearch spark ingest INPUT... --out {out})"
+        )
+
+
 def _local(uri: str) -> str:
     """A Spark file URI as the local path a local ingest keys the file by."""
     return uri[len("file:") :] if uri.startswith("file:") else uri
@@ -720,6 +728,6 @@ def summary(counts: dict[str, Any]) -> str:
 
 
 __all__ = [
-    "clause_rows", "components", "dupes", "errors", "ingest", "load", "read_groups", "session",
-    "summary", "themes",
+    "clause_rows", "components", "dupes", "errors", "ingest", "load", "read_groups",
+    "require_tables", "session", "summary", "themes",
 ]

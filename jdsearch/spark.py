@@ -59,7 +59,8 @@ def session(master: str | None = None, app: str = "jdsearch") -> Any:
         raise JdsearchError("jdsearch spark needs pyspark: pip install 'jdsearch[spark]'") from None
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app)
-    if master or not os.environ.get("SPARK_SUBMIT", os.environ.get("SPARK_ENV_LOADED")):
+    submitted = os.environ.get("PYSPARK_GATEWAY_PORT") or os.environ.get("SPARK_ENV_LOADED")
+    if master or not submitted:  # under spark-submit, the master it was given
         builder = builder.master(master or "local[*]")
     builder = builder.config("spark.sql.shuffle.partitions", "16").config(
         "spark.ui.showConsoleProgress", "false"

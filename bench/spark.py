@@ -248,9 +248,11 @@ def main() -> None:
         if "equivalence" not in skip:
             results["equivalence_zhaopin"] = equivalence(args.equivalence, tmp)
             print(json.dumps(results["equivalence_zhaopin"]), flush=True)
+            RESULT.write_text(json.dumps(results, indent=2) + "\n")
         if "onet" not in skip and ONET.is_file():
             results["themes_onet"] = onet_themes(tmp, args.onet_sample)
             print(json.dumps(results["themes_onet"]), flush=True)
+            RESULT.write_text(json.dumps(results, indent=2) + "\n")
         for n in [int(x) for x in args.scale.split(",") if x]:
             results.setdefault("scaling", {})[str(n)] = scaling(n, tmp)
             print(json.dumps(results["scaling"][str(n)]), flush=True)

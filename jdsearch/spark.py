@@ -526,13 +526,18 @@ def _assign(rows: Iterable[Any], model: Any) -> Iterator[tuple[str, str]]:
             yield clauses[i].clause_id, ids[b]
 
 
+def _as_is(doc: list[str]) -> list[str]:
+    """Tokens are given (a module function: the vectoriser is broadcast, so it is pickled)."""
+    return doc
+
+
 def _centroids(docs: list[list[str]], labels: list[str]) -> tuple[Any, Any, list[str]]:
     """A TF-IDF space fitted on the sample and each theme's L2-normalised mean vector."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize as l2
 
-    vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True).fit(docs)
+    vec = TfidfVectorizer(analyzer=_as_is, sublinear_tf=True).fit(docs)
     x = vec.transform(docs)
     ids = sorted(set(labels))
     lab = np.array(labels)
@@ -559,9 +564,8 @@ def themes(
     n_docs = docs.count()
     sampled = n_docs > sample_docs
     if sampled:
-        keep = docs.sample(fraction=min(1.0, 1.1 * sample_docs / n_docs), seed=seed).limit(
-            sample_docs
-        )
+        # a seeded hash order: the same sample every run, exactly sample_docs documents
+        keep = docs.orderBy(F.xxhash64("doc_id", F.lit(seed)), "doc_id").limit(sample_docs)
         part = clauses.join(keep, "doc_id")
     else:
         part = clauses
@@ -582,7 +586,7 @@ def themes(
         describe=lambda cs: chinese_words(table, cs),  # type: ignore[arg-type]
     )
     assignment = dict(result.assignment)
-    assigned = 0
+    extra = spark.sparkContext.emptyRDD()
     if sampled:
         by_id = {c.clause_id: c for c in sample}
         model = {}
@@ -595,10 +599,11 @@ def themes(
         rest = clauses.join(F.broadcast(seen), "clause_id", "left_anti")
         rest = rest.filter(F.col("kind").isin(list(model))).join(tokens, "norm", "left")
         extra = rest.rdd.mapPartitions(lambda it: _assign(it, bc))
-        spark.createDataFrame(extra, "clause_id string, theme_id string").write.mode(
-            "overwrite"
-        ).parquet(_join(out, ASSIGNMENT) + "_rest")
-        assigned = spark.read.parquet(_join(out, ASSIGNMENT) + "_rest").count()
+    # always written (empty when nothing was sampled): load reads both tables
+    spark.createDataFrame(extra, "clause_id string, theme_id string").write.mode(
+        "overwrite"
+    ).parquet(_join(out, ASSIGNMENT) + "_rest")
+    assigned = spark.read.parquet(_join(out, ASSIGNMENT) + "_rest").count()
     spark.createDataFrame(sorted(assignment.items()), "clause_id string, theme_id string")\
         .write.mode("overwrite").parquet(_join(out, ASSIGNMENT))
     model_json = {
@@ -693,9 +698,8 @@ def load(spark: Any, out: str, index_dir: Path) -> dict[str, object]:
                     assignment = dict(
                         tuple(r) for r in spark.read.parquet(_join(out, ASSIGNMENT)).collect()
                     )
-                    if _exists(spark, _join(out, ASSIGNMENT) + "_rest"):
-                        assignment.update(tuple(r) for r in spark.read.parquet(
-                            _join(out, ASSIGNMENT) + "_rest").collect())
+                    rest = spark.read.parquet(_join(out, ASSIGNMENT) + "_rest")
+                    assignment.update(tuple(r) for r in rest.toLocalIterator())
                     k = model["params"].get("k")
                     store.save_themes(assignment, json.dumps(model, ensure_ascii=False), gen,
                                       stages.themes_params(k, gen))

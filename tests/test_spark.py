@@ -149,4 +149,25 @@ def test_missing_table_folder_is_a_one_line_error(tmp_path) -> None:  # type: ig
     from tests.test_cli_contract import one_line_error, run
 
     err = one_line_error(run("spark", "dupes", str(tmp_path / "none"), text=True))
-    assert "spark:" in err
+    assert "no Spark clauses table" in err
+
+
+def test_themes_on_a_sample_assign_every_clause(spark, out, local) -> None:  # type: ignore[no-untyped-def]
+    """Fitted on 3 of the 5 documents, the other documents' duties and requirements are
+    assigned in parallel, each to a theme of its own kind."""
+    info = S.themes(spark, str(out), sample_docs=3)
+    assert info["sampled"] and info["assigned_in_parallel"] > 0
+    first = dict(spark.read.parquet(str(out / "theme_assignment")).collect())
+    rest = dict(spark.read.parquet(str(out / "theme_assignment_rest")).collect())
+    assert not set(first) & set(rest)
+    themed = {c.clause_id for c in local.clauses() if c.kind in ("duty", "requirement")}
+    sampled_docs = {c.doc_id for c in local.clauses() if c.clause_id in first}
+    assert len(sampled_docs) == 3
+    outside = {c.clause_id for c in local.clauses()
+               if c.clause_id in themed and c.doc_id not in sampled_docs}
+    assert set(rest) == outside
+    model = json.loads((out / "themes.json").read_text("utf-8"))
+    ids = {t["theme_id"]: t["kind"] for t in model["themes"]}
+    kinds = {c.clause_id: c.kind for c in local.clauses()}
+    assert all(ids[t] == kinds[c] for c, t in rest.items())  # a duty goes to a duty theme
+    S.themes(spark, str(out))  # the fixture's full themes again for the other tests

@@ -15,12 +15,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@$(MAKE) --no-print-directory java
 	touch $@
 
-# Spark (jdsearch spark, tests/test_spark.py) needs Java 17+: installed only when missing and apt
-# can; otherwise the Spark tests are skipped with their reason and everything else runs.
-java:
-	@command -v java >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
-	  { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; } >/dev/null 2>&1; } || \
-	  echo "note: no Java runtime (apt-get install openjdk-17-jre-headless): Spark tests skip"
+# Spark (jdsearch spark, tests/test_spark.py) needs Java 17+ (pyspark comes with the test extra):
+# Debian's JRE is installed when no usable Java is found and apt-get can (as root, or by sudo -n);
+# otherwise the Spark tests are skipped with their reason and everything else runs.
+java: | $(BIN)/python
+	@$(BIN)/python -c 'import sys; from jdsearch.spark import java_problem as p; sys.exit(bool(p()))' \
+	  2>/dev/null || { command -v apt-get >/dev/null 2>&1 && \
+	  { S=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); $$S apt-get update -qq && \
+	    $$S apt-get install -y -qq openjdk-17-jre-headless; } >/dev/null 2>&1; } || \
+	  echo "note: no Java 17+ (apt-get install openjdk-17-jre-headless): Spark tests skip"
 
 demo: $(VENV)/.installed
 	$(BIN)/jdsearch ingest corpus/ --index $(INDEX)

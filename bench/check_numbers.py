@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import platform
 import re
 import sys
@@ -42,13 +41,7 @@ _CN_QUANTITY = re.compile(
 _QUANTITY_HEADING = re.compile(r"\d\s*(?:年|岁|周岁)")
 
 
-def data_dir() -> Path:
-    """JDSEARCH_DATA, else ../shared/data beside the repository, else /work/shared/data."""
-    env = os.environ.get("JDSEARCH_DATA")
-    if env:
-        return Path(env)
-    near = ROOT.parent / "shared" / "data"
-    return near if near.exists() else Path("/work/shared/data")
+from realdata import data_dir  # noqa: E402
 
 
 def postings(path: Path) -> list[dict[str, str]]:

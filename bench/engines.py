@@ -93,9 +93,13 @@ def make_queries(texts: list[str], n: int = 240, seed: int = 0) -> dict[str, lis
     ranked = [w for w, _ in counts.most_common() if _han(w)]
     common, rare = ranked[:500], [w for w in ranked[500:] if counts[w] >= 2][:2000]
     s2twp = opencc.OpenCC("s2twp")
+    from jdsearch.analysis import _EN_STOP as EN_STOPWORDS
+
     en = list(
         dict.fromkeys(
-            w.lower() for w, _ in counts.most_common() if w.isascii() and w.isalpha() and len(w) > 2
+            w.lower()
+            for w, _ in counts.most_common()
+            if w.isascii() and w.isalpha() and len(w) > 2 and w.lower() not in EN_STOPWORDS
         )
     )[:200]
     per = max(2, n // 5)
@@ -204,18 +208,21 @@ def child_query(system: str, index: str, queries_file: str) -> dict[str, object]
     out: dict[str, object] = {}
     every: list[float] = []
     errors = 0
+    cpu_every: list[float] = []
     for cls, qs in queries.items():
         ms = []
         for q in qs:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             try:
                 run(q)
             except Exception:
                 errors += 1
             ms.append((time.perf_counter() - t) * 1000)
+            cpu_every.append((time.process_time() - c) * 1000)
         out[cls] = percentiles(ms)
         every += ms
     out["all"] = percentiles(every)
+    out["all_cpu"] = percentiles(cpu_every)  # CPU ms: less sensitive to a busy machine
     out["errors"] = errors
     out["peak_rss_mib"] = peak_rss_mib()
     return out
@@ -291,6 +298,11 @@ def main() -> None:
     ap.add_argument(
         "--skip", default="", help="comma-separated steps to skip: stock,tantivy,stages,cli"
     )
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the indexes and ingest figures of the last run (re-measure queries, CLI)",
+    )
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     corpus = str(scaled(args.copies) if args.copies else zhaopin(args.postings))
@@ -305,13 +317,23 @@ def main() -> None:
     }
     engines = ["whoosh"] + ([] if "tantivy" in skip else ["tantivy"])
     ingest: dict[str, object] = {}
-    for engine in engines:
+    previous = RESULTS / f"engines-{tag}.json"
+    if args.reuse:
+        old = json.loads(previous.read_text("utf-8"))
+        result["ingest"] = old["ingest"]
+        result["ingest_date"] = old.get("ingest_date", old["date"])
+        skip |= {"ingest"}
+        if "stages" in old:
+            result["stages"] = old["stages"]
+            skip |= {"stages"}
+    for engine in [] if "ingest" in skip else engines:
         print(f"ingest with {engine} …", file=sys.stderr)
         ingest[f"jdsearch-{engine}"] = run_child("ingest", engine, corpus, str(work / engine))
-    if "stock" not in skip:
+    if "stock" not in skip and "ingest" not in skip:
         print("stock Whoosh indexing the clause texts …", file=sys.stderr)
         ingest["stock-whoosh"] = run_child("stock-build", str(work / "whoosh"), str(work / "stock"))
-    result["ingest"] = ingest
+    if "ingest" not in skip:
+        result["ingest"] = ingest
     qfile = work / "queries.json"
     queries = make_queries(clause_texts(str(work / "whoosh")), args.queries)
     qfile.write_text(json.dumps(queries, ensure_ascii=False, indent=1), "utf-8")
@@ -357,6 +379,10 @@ def ratios(result: dict[str, object]) -> dict[str, float]:
         if name != "stock-whoosh" and "all" in r and s_all:
             out[f"p50 {name} / stock"] = round(r["all"]["p50_ms"] / s_all["p50_ms"], 2)
             out[f"p95 {name} / stock"] = round(r["all"]["p95_ms"] / s_all["p95_ms"], 2)
+        s_cpu = lat.get("stock-whoosh", {}).get("all_cpu", {})
+        if name != "stock-whoosh" and "all_cpu" in r and s_cpu:
+            out[f"CPU p50 {name} / stock"] = round(r["all_cpu"]["p50_ms"] / s_cpu["p50_ms"], 2)
+            out[f"CPU p95 {name} / stock"] = round(r["all_cpu"]["p95_ms"] / s_cpu["p95_ms"], 2)
     return out
 
 

@@ -5,7 +5,7 @@
 
 Postings of ``zhaopin_2018_dev_20k`` are split in two halves by a hash of their doc id: the
 *tune* half (thresholds and rules were looked at there) and the *report* half, which alone is
-sampled here. "before" is the algorithm on main (``git show main:jdsearch/dupes.py``), "after"
+sampled here. "before" is the algorithm before the h/dupes merge (``474dd89^1``), "after"
 the working tree; both run on the same clauses. For each system and relation (near, variant,
 cross-lingual) up to ``--per`` random group members are paired with their group's canonical.
 
@@ -48,7 +48,7 @@ def half(doc_id: str) -> str:
 
 def old_module():  # type: ignore[no-untyped-def]
     src = subprocess.run(
-        ["git", "show", "main:jdsearch/dupes.py"],
+        ["git", "show", "474dd89^1:jdsearch/dupes.py"],  # main before the h/dupes merge
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -82,7 +82,9 @@ def members(groups, system: str) -> dict[str, list[dict[str, object]]]:  # type:
     return out
 
 
-def sample(postings: int, per: int, seed: int) -> None:
+def sample(
+    postings: int, per: int, seed: int, after_only: bool = False, relations: tuple[str, ...] = ()
+) -> None:
     from jdsearch.dupes import DuplicateFinder
 
     clauses = [c for c in load_clauses() if half(c.doc_id) == "report"]
@@ -93,12 +95,17 @@ def sample(postings: int, per: int, seed: int) -> None:
     print(f"{len(clauses)} clauses from {len(keep)} postings of the report half", flush=True)
     after = DuplicateFinder(cross_lingual=True).fit(clauses).groups_
     print("after done", flush=True)
-    before = old_module().DuplicateFinder(cross_lingual=True).fit(clauses).groups_
-    print("before done", flush=True)
+    systems = [("after", after)]
+    if not after_only:
+        before = old_module().DuplicateFinder(cross_lingual=True).fit(clauses).groups_
+        print("before done", flush=True)
+        systems.insert(0, ("before", before))
     rng = random.Random(seed)
     items = []
-    for system, groups in (("before", before), ("after", after)):
-        for _rel, ms in sorted(members(groups, system).items()):
+    for system, groups in systems:
+        for rel, ms in sorted(members(groups, system).items()):
+            if relations and rel not in relations:
+                continue
             items += rng.sample(ms, min(per, len(ms)))
     rng.shuffle(items)
     by_id = {c.clause_id: c for c in clauses}
@@ -148,9 +155,19 @@ def main() -> None:
     ap.add_argument("--postings", type=int, default=6000)
     ap.add_argument("--per", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--after-only", action="store_true", help="sample the working tree only")
+    ap.add_argument("--relations", default="", help="comma-separated, e.g. near,variant")
+    ap.add_argument("--tag", default="", help="suffix of the packet/key/verdict/result files")
     args = ap.parse_args()
+    if args.tag:
+        global PACKET, KEY, VERDICTS, RESULT
+        PACKET = PACKET.with_name(f"packet-{args.tag}.jsonl")
+        KEY = KEY.with_name(f"key-{args.tag}.json")
+        VERDICTS = VERDICTS.with_name(f"verdicts-{args.tag}.json")
+        RESULT = RESULT.with_name(f"dupes-judged-{args.tag}.json")
     if args.command == "sample":
-        sample(args.postings, args.per, args.seed)
+        rels = tuple(filter(None, args.relations.split(",")))
+        sample(args.postings, args.per, args.seed, args.after_only, rels)
     else:
         score()
 

@@ -19,6 +19,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 DATA = Path(os.environ.get("JDSEARCH_DATA") or ROOT.parent / "shared" / "data")
+
+
+def data_dir() -> Path:
+    """JDSEARCH_DATA, else ../shared/data beside the repository, else /work/shared/data."""
+    env = os.environ.get("JDSEARCH_DATA")
+    if env:
+        return Path(env)
+    beside = ROOT.parent / "shared" / "data"
+    return beside if beside.exists() else Path("/work/shared/data")
 ZHAOPIN = DATA / "zhaopin" / "zhaopin_2018_dev_20k.jsonl.gz"
 _SWAPS = [
     ("负责", "主要负责"),

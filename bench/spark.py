@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,8 +37,10 @@ RESULT = ROOT / "bench" / "results" / "spark.json"
 
 
 def postings(n: int, folder: Path) -> Path:
-    """The first ``n`` zhaopin postings as one JSON-lines file (repeated, each copy with its
-    own marker line, when ``n`` exceeds the 20,000 available)."""
+    """The first ``n`` zhaopin postings as one JSON-lines file, written on the fly (never kept).
+    Past the 20,000 available the postings repeat, each copy with small edits: one line of the
+    description loses its last character and a marker line is added, so copies are
+    near-duplicates and new clauses, not byte-equal files."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"zhaopin_{n}.jsonl"
     with gzip.open(ZHAOPIN, "rt", encoding="utf-8") as fh:
@@ -45,8 +48,13 @@ def postings(n: int, folder: Path) -> Path:
     with path.open("w", encoding="utf-8") as out:
         for i in range(n):
             row = dict(rows[i % len(rows)])
-            if i >= len(rows):
-                row["description"] += f"\n编号 {i // len(rows)}"
+            copy = i // len(rows)
+            if copy:
+                lines = str(row.get("description") or "").split("\n")
+                j = (i * 7919 + copy) % len(lines)
+                if len(lines[j]) > 4:
+                    lines[j] = lines[j][:-1]
+                row["description"] = "\n".join(lines) + f"\n编号 {copy}"
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
 
@@ -58,7 +66,6 @@ def _key(obj: dict) -> str:
 def equivalence(n: int, tmp: Path) -> dict[str, object]:
     from jdsearch import Corpus
     from jdsearch import spark as S
-    from jdsearch.dupes import DuplicateFinder
     from jdsearch.serialize import clause_json, group_json
 
     path = postings(n, tmp / "eq")
@@ -68,15 +75,23 @@ def equivalence(n: int, tmp: Path) -> dict[str, object]:
     clauses = corpus.clauses()
     local_rows = {_key(clause_json(c, docs[c.doc_id])) for c in clauses}
     by_id = {c.clause_id: c for c in clauses}
-    local_groups = {_key(group_json(g, by_id)) for g in DuplicateFinder().fit(clauses).groups_}
+    local_groups = {_key(group_json(g, by_id)) for g in corpus.dupes()}
+    t0 = time.perf_counter()
+    local_themes = {_theme_key(t) for t in corpus.themes()}
+    local_themes_s = time.perf_counter() - t0
     spark = S.session("local[2]")
     out = str(tmp / "eq-out")
     t0 = time.perf_counter()
     S.ingest(spark, [str(path)], out)
     S.dupes(spark, out)
     spark_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    S.themes(spark, out)
+    spark_themes_s = time.perf_counter() - t0
     spark_rows = {_key(r) for r in S.clause_rows(spark, out)}
     spark_groups = {_key(g) for g in S.read_groups(spark, out)}
+    model = json.loads((Path(out) / "themes.json").read_text("utf-8"))
+    spark_themes = {_theme_key(SimpleNamespace(**t)) for t in model["themes"]}
     return {
         "postings": n,
         "clauses_local": len(local_rows),
@@ -87,8 +102,21 @@ def equivalence(n: int, tmp: Path) -> dict[str, object]:
         "groups_spark": len(spark_groups),
         "groups_only_local": len(local_groups - spark_groups),
         "groups_only_spark": len(spark_groups - local_groups),
+        "themes_local": len(local_themes),
+        "themes_spark": len(spark_themes),
+        "themes_only_local": len(local_themes - spark_themes),
+        "themes_only_spark": len(spark_themes - local_themes),
         "spark_ingest_dupes_s": round(spark_s, 1),
+        "local_themes_s": round(local_themes_s, 1),
+        "spark_themes_s": round(spark_themes_s, 1),
     }
+
+
+def _theme_key(t: object) -> str:
+    """A theme as compared: id, kind, labels, canonical clause, size, terms."""
+    return json.dumps([getattr(t, k) for k in ("theme_id", "kind", "label_en", "label_zh",
+                                               "canonical_id", "size", "terms")],
+                      ensure_ascii=False)
 
 
 def _scores(truth: list[str], labels: list[str]) -> dict[str, float]:
@@ -213,15 +241,19 @@ def run_spark(path: str, out: str) -> None:
     print(json.dumps(stages))
 
 
-def scaling(n: int, tmp: Path) -> dict[str, object]:
+def scaling(n: int, tmp: Path, local_max: int) -> dict[str, object]:
+    """Local pipeline and Spark local[2] on ``n`` postings, each in its own process under
+    ``nice -n 10``; the local one only up to ``local_max`` postings."""
     path = postings(n, tmp / f"scale{n}")
-    py = sys.executable
-    me = str(Path(__file__).resolve())
-    return {
-        "postings": n,
-        "local": timed([py, me, "--run-local", str(path), str(tmp / f"idx{n}")]),
-        "spark_local2": timed([py, me, "--run-spark", str(path), str(tmp / f"out{n}")]),
-    }
+    nice = ["nice", "-n", "10", sys.executable, str(Path(__file__).resolve())]
+    out: dict[str, object] = {"postings": n}
+    if n <= local_max:
+        out["local"] = timed([*nice, "--run-local", str(path), str(tmp / f"idx{n}")])
+    else:
+        out["local"] = f"not run: above --local-max {local_max} (too slow for the deadline)"
+    out["spark_local2"] = timed([*nice, "--run-spark", str(path), str(tmp / f"out{n}")])
+    path.unlink()
+    return out
 
 
 def main() -> None:
@@ -230,6 +262,8 @@ def main() -> None:
     ap.add_argument("--onet-sample", type=int, default=3000)
     ap.add_argument("--scale", default="", help="comma-separated posting counts, e.g. 20000")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: equivalence,onet")
+    ap.add_argument("--local-max", type=int, default=10**9,
+                    help="run the local pipeline in the scaling part up to this many postings")
     ap.add_argument("--run-local", nargs=2)
     ap.add_argument("--run-spark", nargs=2)
     args = ap.parse_args()
@@ -254,7 +288,7 @@ def main() -> None:
             print(json.dumps(results["themes_onet"]), flush=True)
             RESULT.write_text(json.dumps(results, indent=2) + "\n")
         for n in [int(x) for x in args.scale.split(",") if x]:
-            results.setdefault("scaling", {})[str(n)] = scaling(n, tmp)
+            results.setdefault("scaling", {})[str(n)] = scaling(n, tmp, args.local_max)
             print(json.dumps(results["scaling"][str(n)]), flush=True)
             RESULT.write_text(json.dumps(results, indent=2) + "\n")
     RESULT.parent.mkdir(parents=True, exist_ok=True)

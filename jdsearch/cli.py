@@ -682,7 +682,15 @@ def themes(index_dir: Path, k: int | None, as_json: bool) -> None:
     help="Write to this file instead of standard output (csv files get a UTF-8 BOM).",
 )
 @click.option("--k", type=click.IntRange(2, 5000), help="Number of themes per kind.")
-def export(index_dir: Path, fmt: str, output: Path | None, k: int | None) -> None:
+@click.option(
+    "--base-iri",
+    metavar="IRI",
+    help="skos: prefix of every concept IRI, e.g. https://example.org/jd/ "
+    "(default urn:jdsearch:).",
+)
+def export(
+    index_dir: Path, fmt: str, output: Path | None, k: int | None, base_iri: str | None
+) -> None:
     """Export the duty taxonomy (areas -> themes -> canonical duties -> variants).
 
     Everything is UTF-8. A csv written with -o starts with a byte-order mark, so Excel opens the
@@ -692,10 +700,11 @@ def export(index_dir: Path, fmt: str, output: Path | None, k: int | None) -> Non
     Examples:
       jdsearch export --format md
       jdsearch export --format csv -o taxonomy.csv
+      jdsearch export --format skos --base-iri https://example.org/jd/ -o taxonomy.ttl
     """
     from jdsearch.store import JdsearchError
 
-    text = _corpus(index_dir).export(fmt, k=k)
+    text = _corpus(index_dir).export(fmt, k=k, base_iri=base_iri)
     if output is None:
         sys.stdout.write(text)
         return
@@ -730,6 +739,175 @@ def serve(index_dir: Path, host: str, port: int) -> None:
     run_server(str(index_dir), host=host, port=port)
 
 
+# --------------------------------------------------------------------------- curation
+REASON = click.option("--reason", default="", help="Why (kept with the decision).")
+
+
+@main.group(cls=JdsearchGroup)
+def curate() -> None:
+    """Human decisions that every later ingest, dupes and themes run keeps.
+
+    Decisions are written to decisions.json in the index folder (sorted JSON, one entry per
+    decision, with when, who — $JDSEARCH_USER or $USER — and --reason): readable, diffable and
+    safe to share. Clauses are named by id or by their wording (a part only one clause has);
+    groups and themes by id or a member's wording. A decision that no longer applies (its
+    clause vanished) stays in the file and `curate log` says why.
+
+    \b
+    Examples:
+      jdsearch curate kind 'Number of personnel: 5.' requirement --reason 'a form field'
+      jdsearch curate group reject 任用原則:由區域 --reason 'different rules'
+      jdsearch curate theme rename 推广信息档案 --en 'market files' --zh-hans 市场信息档案
+      jdsearch curate log
+    """
+
+
+def _decided(decision: dict[str, Any]) -> None:
+    say(f"decision {decision['id']}: {decision['type']} — {decision['status']}")
+
+
+@curate.command("kind")
+@click.argument("clause")
+@click.argument("kind", type=click.Choice(KINDS))
+@REASON
+@_index_option
+def curate_kind(clause: str, kind: str, reason: str, index_dir: Path) -> None:
+    """Set a clause's kind (duty, requirement, other); search filters and themes follow.
+
+    \b
+    Examples:
+      jdsearch curate kind 'Number of personnel: 5.' other
+    """
+    _decided(_corpus(index_dir).decide("kind", reason, clause=clause, kind=kind))
+
+
+GROUP_ACTIONS = ("accept", "reject", "split", "move", "canonical")
+
+
+@curate.command("group")
+@click.argument("action", type=click.Choice(GROUP_ACTIONS))
+@click.argument("target")
+@click.argument("clauses", nargs=-1)
+@click.option("--to", "to", metavar="GROUP", help="move: the group (id or a member's wording).")
+@REASON
+@_index_option
+def curate_group(
+    action: str, target: str, clauses: tuple[str, ...], to: str | None, reason: str, index_dir: Path
+) -> None:
+    """Decide on a duplicate group: accept (keep these together), reject (not duplicates),
+    split GROUP CLAUSE... (these leave as a group of their own), move CLAUSE --to GROUP,
+    canonical CLAUSE (the wording that stands for the group).
+
+    \b
+    Examples:
+      jdsearch curate group accept 制定終端開發
+      jdsearch curate group split 部門經理分派 部門經理或分公司分派
+      jdsearch curate group canonical 辦事處的日常管理工作以及主管部門經理的其他工作
+    """
+    corpus = _corpus(index_dir)
+    if action in ("move", "canonical"):
+        if action == "move" and not to:
+            raise click.UsageError("move needs --to GROUP")
+        args: dict[str, Any] = {"clause": target, "to": to}
+    else:
+        args = {"group": target, "members": list(clauses)}
+        if action == "split" and not clauses:
+            raise click.UsageError("split needs the clauses that leave the group")
+    _decided(corpus.decide(f"group-{action}", reason, **args))
+
+
+THEME_ACTIONS = ("rename", "merge", "split", "canonical", "drop")
+
+
+@curate.command("theme")
+@click.argument("action", type=click.Choice(THEME_ACTIONS))
+@click.argument("target")
+@click.argument("clauses", nargs=-1)
+@click.option("--into", metavar="THEME", help="merge: the theme that takes the clauses.")
+@click.option("--en", help="rename: English label.")
+@click.option("--zh-hans", "zh_hans", help="rename: simplified Chinese label.")
+@click.option("--zh-hant", "zh_hant", help="rename: traditional Chinese label.")
+@REASON
+@_index_option
+def curate_theme(
+    action: str,
+    target: str,
+    clauses: tuple[str, ...],
+    into: str | None,
+    en: str | None,
+    zh_hans: str | None,
+    zh_hant: str | None,
+    reason: str,
+    index_dir: Path,
+) -> None:
+    """Decide on a theme: rename THEME --en/--zh-hans/--zh-hant, merge THEME --into THEME,
+    split THEME CLAUSE... (a new theme), canonical CLAUSE (pin the duty that stands for its
+    theme), drop THEME (not a theme: its clauses stay unthemed).
+
+    \b
+    Examples:
+      jdsearch curate theme rename 推广信息档案 --en 'Market information files'
+      jdsearch curate theme merge 对其进行考核激励 --into 监督和控制企业经营风险 --reason 'one duty'
+      jdsearch curate theme drop 制定終端開發
+    """
+    corpus = _corpus(index_dir)
+    if action == "merge" and not into:
+        raise click.UsageError("merge needs --into THEME")
+    if action == "split" and not clauses:
+        raise click.UsageError("split needs the clauses of the new theme")
+    args: dict[str, Any] = {
+        "theme": target,
+        "into": into,
+        "members": list(clauses),
+        "en": en,
+        "zh-Hans": zh_hans,
+        "zh-Hant": zh_hant,
+    }
+    if action == "canonical":
+        args = {"clause": target}
+    _decided(corpus.decide(f"theme-{action}", reason, **args))
+
+
+@curate.command("boilerplate")
+@click.argument("pattern")
+@REASON
+@_index_option
+def curate_boilerplate(pattern: str, reason: str, index_dir: Path) -> None:
+    """Add a regular expression stripped from every posting (applies at the next ingest, which
+    re-parses every file).
+
+    \b
+    Examples:
+      jdsearch curate boilerplate '^本职位长期有效.*$'
+    """
+    _decided(_corpus(index_dir).decide("boilerplate", reason, pattern=pattern))
+
+
+@curate.command("log")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of decisions.")
+@_index_option
+def curate_log(as_json: bool, index_dir: Path) -> None:
+    """Every decision, oldest first, and whether it is in force (or why it no longer applies).
+
+    \b
+    Examples:
+      jdsearch curate log --json
+    """
+    decisions = _corpus(index_dir).decisions()
+    if as_json:
+        _emit_json(decisions)
+        return
+    for d in decisions:
+        what = d.get("clause", {}).get("text") or d.get("theme") or d.get("group") or ""
+        what = what or d.get("pattern", "")
+        labels = " ".join(f"{k}={v}" for k, v in d.get("labels", {}).items())
+        extra = " ".join(x for x in (labels, d.get("kind", ""), d.get("into", "")) if x)
+        say(f"{d['id']} {d['when']} {d['who']} {d['type']} {what[:60]} {extra}".rstrip())
+        if d.get("reason"):
+            say(f"     reason: {d['reason']}")
+        say(f"     {d['status']}")
+    say(f"{len(decisions)} decisions")
+
 
 # ---------------------------------------------------------- Spark
 _MASTER_HELP = "Spark master URL (default: the one spark-submit configured, else local[*])."
@@ -739,7 +917,7 @@ def _master_option(f: Any) -> Any:
     return click.option("--master", help=_MASTER_HELP)(f)
 
 
-@main.group()
+@main.group(cls=JdsearchGroup)
 def spark() -> None:
     """The pipeline on Apache Spark, for corpora one machine cannot handle (needs
     pip install 'jdsearch[spark]' and Java 17+). Results are Parquet tables in one folder;

@@ -219,7 +219,11 @@ class Corpus:
                     store.set_meta("user_boilerplate", json.dumps(list(boilerplate)))
                 if variants is not None:
                     store.set_meta("user_variants", json.dumps(dict(sorted(variants.items()))))
+            from jdsearch import curate
+
             patterns = json.loads(store.get_meta("user_boilerplate") or "[]")
+            curated = curate.boilerplate_patterns(self.index_dir)
+            patterns += [p for p in curated if p not in patterns]
             extra = self._user_variants(store)
             parser = Parser(
                 text_column=text_column,
@@ -235,6 +239,12 @@ class Corpus:
                 options=options,
                 follow_links=follow_links,
             )
+            kind_docs = curate.apply_kinds(store, self.index_dir)  # people's kinds win
+            with store.transaction():
+                store.set_meta("applied_boilerplate", json.dumps(patterns))
+                if kind_docs and report.generation is None:
+                    report.generation = store.bump_generation()
+            report.added_docs |= kind_docs
             report.stages["search"] = search_index.sync(store, progress)
             if report.clauses_written:
                 from jdsearch.analysis import write_lexicon
@@ -650,8 +660,11 @@ class Corpus:
         params = stages.stored_params(self.store(), "themes")
         current = stages.is_current(self.store(), "themes") and (params or {}).get("k") == k
         if recompute or not current:
+            from jdsearch.stable import carry_themes
+
             with self._writing("themes") as store:
-                stages.compute_themes(store, k)
+                if recompute or not carry_themes(store, k):  # small changes keep the themes
+                    stages.compute_themes(store, k)
         return self.theme_view().themes
 
     def prepare_stages(self) -> dict[str, str]:
@@ -727,16 +740,74 @@ class Corpus:
                 store.member_rows(),
                 store.group_templates(),
             )
+            from jdsearch.curate import curated_themes
+
+            curated = curated_themes(store)
+            for area in tax["areas"]:  # type: ignore[attr-defined]
+                for node in area["themes"]:
+                    if node["theme_id"] in curated:
+                        node["curated"] = curated[node["theme_id"]]
             tax["stale"] = view.stale
             return tax
 
         return self._cached("taxonomy", self.store(), load)  # type: ignore[no-any-return]
 
-    def export(self, fmt: str, *, k: int | None = None, compute: bool = True) -> str:
-        """The taxonomy as ``json``, ``csv``, ``md`` or ``skos`` (Turtle)."""
+    def export(
+        self, fmt: str, *, k: int | None = None, compute: bool = True, base_iri: str | None = None
+    ) -> str:
+        """The taxonomy as ``json``, ``csv``, ``md`` or ``skos`` (Turtle; ``base_iri`` such as
+        ``https://example.org/jd/`` prefixes its IRIs instead of ``urn:jdsearch:``)."""
         from jdsearch.taxonomy import export as export_taxonomy
 
-        return export_taxonomy(self.taxonomy(k=k, compute=compute), fmt)
+        if base_iri is not None and not re.fullmatch(r"[a-zA-Z][\w+.-]*:\S*[/#:]", base_iri):
+            raise JdsearchError(
+                f"base IRI {base_iri!r} must be absolute and end with /, # or : "
+                "(e.g. https://example.org/jd/)"
+            )
+        return export_taxonomy(self.taxonomy(k=k, compute=compute), fmt, base_iri)
+
+    # ------------------------------------------------------------------ curation
+    def decide(self, decision_type: str, reason: str = "", **args: Any) -> dict[str, Any]:
+        """Record a human decision (see :mod:`jdsearch.curate` for the types and their
+        arguments) in the index's decisions file and apply it at once; returns the decision
+        with its ``status``. Clauses are named by id or wording, groups by id or a member."""
+        from jdsearch import curate
+
+        if decision_type in curate.GROUP_TYPES and self.store().stage("dupes") is None:
+            self._bring_dupes_up_to_date()  # decided on what a person sees: compute it first
+        if decision_type in curate.THEME_TYPES and self.store().stage("themes") is None:
+            self.themes()
+        with self._writing("curate") as store:
+            decision = curate.make(store, decision_type, args, reason)
+            decision = curate.append(self.index_dir, decision)
+            self._apply_decision(store, decision)
+            states = curate.statuses(store, [decision])
+        return {**decision, "status": states[decision["id"]]}
+
+    def _apply_decision(self, store: ClauseStore, decision: dict[str, Any]) -> None:
+        from jdsearch import curate, stages
+        from jdsearch import index as search_index
+
+        kind = decision["type"]
+        if kind == "kind":
+            docs = curate.apply_kinds(store, self.index_dir)
+            if docs:
+                with store.transaction():
+                    store.bump_generation()
+                search_index.sync(store)
+                if store.stage("dupes") is not None:
+                    stages.refresh_dupes(store, docs, set())
+                stages.refresh_themes(store)
+        elif kind in curate.GROUP_TYPES:
+            curate.resave_groups(store, self.index_dir)
+        elif kind in curate.THEME_TYPES:
+            curate.resave_themes(store, self.index_dir)
+
+    def decisions(self) -> list[dict[str, Any]]:
+        """Every decision, oldest first, each with its ``status`` (in force, or why not)."""
+        from jdsearch import curate
+
+        return curate.log(self.store(), self.index_dir)
 
     def _missing(self, what: str, command: str) -> str:
         return (

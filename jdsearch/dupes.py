@@ -125,6 +125,7 @@ class Statement:
     key: str
     values: Values
     english: bool
+    shape: str = ""  # the text with list separators kept (see ``adds_list_item``)
 
     @property
     def template(self) -> str:
@@ -141,7 +142,46 @@ def statement_of(norm: str, english: bool) -> Statement:
     v = values_of(norm)
     key = squash(norm)
     frame = repr((v.values, v.frame, english))
-    return Statement(f"{key}\x1f{frame}", key, v, english)
+    return Statement(f"{key}\x1f{frame}", key, v, english, "" if english else list_shape(norm))
+
+
+# Bump when verification rules change: stored groups and verified pairs are then recomputed.
+RULES_VERSION = "2"
+_SEPARATORS = "、,;/。!?"  # what a normalised Chinese clause separates enumerated items with
+_NOT_SHAPE = re.compile(r"[^\w、,;/。!?]+")
+_CONTENT = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
+
+
+def list_shape(norm: str) -> str:
+    """The clause's words with its item separators kept (spaces and other marks dropped); the
+    matching form is NFKC already, so full-width ，； arrive as , ;."""
+    return _NOT_SHAPE.sub("", norm)
+
+
+def adds_list_item(a: str, b: str) -> bool:
+    """True when one side has an enumerated item the other lacks: an inserted run of at least
+    two content characters that a separator closes or opens (CAD、 in CAD、WORD、EXCEL; 陪同客户
+    看房, in a list of duties). A character ratio cannot see it — the rest is identical — yet
+    a reader does: one more software, duty or benefit is another statement. Rewordings inside
+    an item (上级领导 / 领导) carry no separator and pass."""
+    if not a or not b or a == b:
+        return False
+    from rapidfuzz.distance import Indel
+
+    for op in Indel.opcodes(a, b):
+        if op.tag == "insert":
+            seg = b[op.dest_start : op.dest_end]
+        elif op.tag == "delete":
+            seg = a[op.src_start : op.src_end]
+        else:
+            continue
+        if (seg[0] in _SEPARATORS or seg[-1] in _SEPARATORS) and _content_chars(seg) >= 2:
+            return True
+    return False
+
+
+def _content_chars(seg: str) -> int:
+    return sum(len(m) if m.isascii() else 1 for m in _CONTENT.findall(seg))
 
 
 def node_hash(node_id: str) -> str:
@@ -165,6 +205,8 @@ def _template_score(a: Statement, b: Statement, threshold: float) -> float | Non
 def _judge_values(a: Statement, b: Statement, score: float | None) -> tuple[str, float] | None:
     if score is None or a.values.frame != b.values.frame:
         return None
+    if adds_list_item(a.shape, b.shape):
+        return None  # one more software, duty or benefit: another statement
     if a.values.values == b.values.values:
         return NEAR, score
     if min(a.context, b.context) < MIN_VARIANT_CONTEXT:
@@ -427,7 +469,7 @@ class DuplicateFinder:
         """Everything stored edges depend on: an update must use the same."""
         return (
             f"t={self.threshold}:p={self.num_perm}:b={self.bands}:n={self.ngram}"
-            f":s={self.random_state}:v={MIN_VARIANT_CONTEXT}"
+            f":s={self.random_state}:v={MIN_VARIANT_CONTEXT}:r={RULES_VERSION}"
         )
 
     def fit(self, clauses: Sequence[Clause]) -> DuplicateFinder:

@@ -41,7 +41,15 @@ ProgressFn = Callable[[int, int, str], None]
 # Bump when segmentation or typing changes what a file parses to: every file is re-parsed
 # (so is every file when the packaged word tables or the user's wording table change).
 PARSER_VERSION = "2"
-_DATA_FILES = ("jd_variants.tsv", "boilerplate.txt", "stopwords_zh.txt", "jd_userdict.txt")
+_DATA_FILES = (
+    "jd_variants.tsv",
+    "boilerplate.txt",
+    "stopwords_zh.txt",
+    "jd_userdict.txt",
+    "kinds_model.npz",
+    "job_nouns.txt",
+)
+_PARSING_MODULES = ("readers", "markup", "segment", "kinds", "normalize", "ingest")
 FILE_GRACE = 10.0  # seconds past the reader's own deadline before a worker is stopped
 WORKER_MEMORY_MB = 1024  # address space a parsing worker may add on top of its start size
 
@@ -161,6 +169,8 @@ def parser_version(parser: Parser) -> str:
     from importlib import resources
 
     h = hashlib.sha1(PARSER_VERSION.encode())
+    for module in _PARSING_MODULES:  # any change to the parsing code re-parses every file
+        h.update(resources.files("jdsearch").joinpath(f"{module}.py").read_bytes())
     for name in _DATA_FILES:
         h.update(resources.files("jdsearch.data").joinpath(name).read_bytes())
     for key, value in sorted(parser.normalizer.variants.items()):
@@ -354,8 +364,13 @@ def time_budget(nbytes: int, base: float) -> float:
 
 
 def _init_worker(memory_mb: int) -> None:
-    """Cap the worker's address space: a file that inflates past it fails alone."""
+    """Cap the worker's address space: a file that inflates past it fails alone. The worker
+    also lets go of the index's write lock it inherited (see ``lock.close_inherited``)."""
     import resource
+
+    from jdsearch.lock import close_inherited
+
+    close_inherited()
 
     try:
         with open("/proc/self/status") as fh:

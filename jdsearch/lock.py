@@ -21,6 +21,19 @@ from jdsearch.store import IndexBusy, JdsearchError
 LOCK_NAME = "write.lock"
 
 
+_HELD: set[int] = set()  # descriptors of locks this process holds (forked children inherit them)
+
+
+def close_inherited() -> None:
+    """In a forked child (an ingest's parsing worker): drop the inherited lock descriptors.
+    A flock belongs to the open file, which a child shares: were the writer killed, a worker
+    still parsing would otherwise keep the index locked until it, too, ended."""
+    for fd in list(_HELD):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
 class WriteLock:
     """``with WriteLock(dir, "ingest"):`` — or ``acquire(wait=0)`` to try without waiting."""
 
@@ -58,6 +71,7 @@ class WriteLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()} {self.command}\n".encode())
         self._fd = fd
+        _HELD.add(fd)
         return True
 
     def require(self) -> None:
@@ -69,6 +83,7 @@ class WriteLock:
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
+        _HELD.discard(fd)
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
         fcntl.flock(fd, fcntl.LOCK_UN)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from jdsearch.kinds import KindModel, type_clauses
 from jdsearch.markup import markdown_spans, mask
 from jdsearch.normalize import EN, HANS, Normalizer, default_normalizer, detect_lang, normalize
 
@@ -66,6 +67,7 @@ class RawClause:
     lang: str = HANS
     joiner: str = ""  # how hard-wrapped continuation lines were joined
     norm: str = ""  # the matching form (see jdsearch.normalize)
+    fragment: bool = False  # cannot stand alone (a lone word, half a sentence): not themed
 
 
 @dataclass
@@ -1071,84 +1073,42 @@ class _State:
 
 
 # --------------------------------------------------------------------------- typing
-_REQUIREMENT_TEXT = re.compile(
-    r"(学历|大专|本科|硕士|博士|以上学历|\d+\s*年以上|年以上.{0,12}经验|工作经验|经验\d|年龄|\d+\s*岁|"
-    r"性别|身体健康|普通话|英语|驾照|驾驶|熟练使用|精通|"
-    r"\bdegree\b|years?\b.{0,20}\bexperience|experience requirements?|\bage\b|\beducation\b|"
-    r"\bgender\b|\bheight\b|\bmajor in\b|\bfluent\b|\bcertificate\b)",
-    re.I,
-)
-_REQUIREMENT_WEAK = re.compile(
-    r"^(具有|具备|熟悉|善于|良好的|有较强的|较强的|能够|能熟练|富有|积极学习|有强烈|有.{0,6}能力)"
-)
-_FIELD_REQUIREMENT_KEYS = re.compile(
-    r"(学历|专业|经验|年龄|性别|身高|外貌|素质|技能|证书|计算机|外语|语言|personality|age|"
-    r"gender|height|appearance|education|professional|experience|computer|language|skill|"
-    r"certificate|physical|others)",
-    re.I,
-)
-_DUTY_START = re.compile(
-    r"^(负责|组织|制定|制订|协助|参与|完成|建立|管理|监督|收集|执行|落实|指导|定期|根据|按照|对|"
-    r"开发|维护|拓展|培训|审核|处理|协调|帮助|加强|查处|了解|掌握|做好|确保|保证|推动|实施|编写|"
-    r"进行|全面|配合|拜访|跟进|分析|提出|建议|检查|督促|带领|主持|策划|推广|向|与|为|及时|"
-    r"responsible|be responsible|organi[sz]e|formulate|assist|participate|complete|establish|"
-    r"manage|supervise|collect|implement|guide|visit|develop|maintain|train|review|handle|"
-    r"coordinate|help|ensure|conduct|make|provide|report|analy[sz]e|plan|lead|select|set|deal|"
-    r"keep|check|examine|understand|expand|grasp|focus|decompose|according|under|cover|open|"
-    r"strive|dare|personally|constantly|fully|effectively|directly|accept|do |receive|train)",
-    re.I,
-)
-
-
 def classify(clause: RawClause) -> str:
-    """duty / requirement / other from the clause's own words and the headings above it."""
-    text = clause.norm or normalize(clause.text)
-    if not clause.style and _is_field(clause.text):
-        key = re.split(r"[:：]", clause.text, maxsplit=1)[0]
-        return REQUIREMENT if _FIELD_REQUIREMENT_KEYS.search(normalize(key)) else OTHER
-    numbered = bool(clause.style)
-    sentences = sum(map(clause.text.count, "。!！?？;；")) + clause.text.count(". ")
-    prose = not numbered and ((len(clause.text) > 120 and sentences >= 2) or len(clause.text) > 300)
-    english_task = clause.lang == EN and _starts_with_duty_verb(text)
-    if english_task and clause.context != REQUIREMENT:
-        return DUTY
-    if _REQUIREMENT_TEXT.search(text) or (clause.context == REQUIREMENT and not prose):
-        return REQUIREMENT
-    if clause.context == DUTY:
-        return DUTY if numbered or english_task or _DUTY_START.match(text) else OTHER
-    if clause.context == OTHER or prose:
-        return OTHER
-    if _REQUIREMENT_WEAK.match(text):
-        return REQUIREMENT
-    if english_task or (numbered and _DUTY_START.match(text)):
-        return DUTY
-    return OTHER
+    """duty / requirement / other for one clause: the learned model (jdsearch.kinds) reading
+    its matching form, with the category of the heading above it as context.
+
+    One clause at a time is for callers outside the segmenter; ``_type_clauses`` types a whole
+    document in one batch.
+    """
+    norm = clause.norm or normalize(clause.text)
+    return KindModel.load().predict([norm], [clause.lang], [model_context(clause)])[0]
 
 
-@lru_cache(maxsize=1)
-def _duty_verbs() -> tuple[object, frozenset[str]]:
-    import Stemmer
+def model_context(clause: RawClause) -> str:
+    """The heading context as the kind model takes it (see jdsearch.kinds.CONTEXTS).
 
-    stemmer = Stemmer.Stemmer("english")
-    text = resources.files("jdsearch.data").joinpath("duty_verbs_en.txt").read_text("utf-8")
-    words = [w for ln in text.splitlines() if not ln.startswith("#") for w in ln.split()]
-    return stemmer, frozenset(stemmer.stemWords(words))
-
-
-def _starts_with_duty_verb(text: str) -> bool:
-    """An English imperative task statement ("Prepare budgets for approval …")."""
-    m = re.match(r"\s*([a-z]+)", text)
-    if not m:
-        return False
-    stemmer, stems = _duty_verbs()
-    return stemmer.stemWord(m.group(1)) in stems  # type: ignore[attr-defined]
+    ``duty`` when the heading right above the clause (or, without one, its section title)
+    says so; ``~duty`` when the category comes from further up or is a section's default:
+    an address under 工作地址 inherits 任职要求's category but is no requirement.
+    """
+    if not clause.context:
+        return ""
+    own = heading_category(clause.heading or clause.section)
+    return clause.context if own == clause.context else "~" + clause.context
 
 
 def _type_clauses(clauses: list[RawClause], doc_lang: str) -> None:
+    """Language, implicit item numbers, then kinds (one model call) and the fragment flag."""
     for i, c in enumerate(clauses):
         c.lang = detect_lang(c.text, doc_lang)
         # an unnumbered first item followed by item 2 is item 1 ("…manager. Formulation … 2. Sales")
         nxt = clauses[i + 1] if i + 1 < len(clauses) else None
         if not c.style and nxt and nxt.number == 2 and nxt.section == c.section:
             c.style = "implicit"
-        c.kind = classify(c)
+    typed = type_clauses(
+        [c.norm or normalize(c.text) for c in clauses],
+        [c.lang for c in clauses],
+        [model_context(c) for c in clauses],
+    )
+    for c, (kind, fragment) in zip(clauses, typed, strict=True):
+        c.kind, c.fragment = kind, fragment

@@ -30,11 +30,14 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -47,19 +50,46 @@ _MAX_CC_ROUNDS = 100
 
 
 # --------------------------------------------------------------------------- session
+JAVA_HINT = "needs a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless)"
+PYSPARK_HINT = "needs pyspark: pip install 'jdsearch[spark]'"
+
+
+def java_problem() -> str | None:
+    """Why Spark cannot start a JVM here (no java, JAVA_HOME pointing nowhere, Java < 17), or
+    None. Checked before Spark is asked, which would otherwise print its launcher's shell
+    errors and a Py4J traceback."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home, "bin", "java")) if home else shutil.which("java")
+    if not java or not os.access(java, os.X_OK):
+        where = f"JAVA_HOME={home} has no bin/java" if home else "no java on PATH"
+        return f"jdsearch spark {JAVA_HINT}: {where}"
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"jdsearch spark {JAVA_HINT}: {java} does not run ({exc})"
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not found:
+        return f"jdsearch spark {JAVA_HINT}: {java} -version says no version"
+    major = int(found.group(1)) if found.group(1) != "1" else int(found.group(2) or 0)
+    return None if major >= 17 else f"jdsearch spark {JAVA_HINT}: {java} is Java {major}"
+
+
 def session(master: str | None = None, app: str = "jdsearch") -> Any:
-    """A Spark session: the one spark-submit configured, else ``master`` (default local[*])."""
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        raise JdsearchError(
-            "jdsearch spark needs a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless)"
-        )
+    """A Spark session: the one spark-submit configured, else ``master`` (default local[*]).
+    A missing pyspark or Java is a one-line error with the install hint."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise JdsearchError("jdsearch spark needs pyspark: pip install 'jdsearch[spark]'") from None
+        raise JdsearchError(f"jdsearch spark {PYSPARK_HINT}") from None
+    active = SparkSession.getActiveSession()
+    if active is not None:  # in-process callers (tests, notebooks) share one session
+        return active
+    submitted = os.environ.get("PYSPARK_GATEWAY_PORT") or os.environ.get("SPARK_ENV_LOADED")
+    problem = None if submitted else java_problem()
+    if problem:
+        raise JdsearchError(problem)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app)
-    submitted = os.environ.get("PYSPARK_GATEWAY_PORT") or os.environ.get("SPARK_ENV_LOADED")
     if master or not submitted:  # under spark-submit, the master it was given
         builder = builder.master(master or "local[*]")
     builder = builder.config("spark.sql.shuffle.partitions", "16").config(
@@ -276,7 +306,7 @@ def ingest(
         read = read.union(files.mapPartitions(lambda it: _remote_partition(it, text_column)))
     parquet = [p for p in inputs if _parquet(p)]
     if parquet:
-        df = spark.read.parquet(*parquet).select(
+        df = spark.read.parquet(*map(_abs, parquet)).select(
             "*", F.col("_metadata.file_path").alias("_jds_file"),
             F.col("_metadata.row_index").alias("_jds_row"),
         )
@@ -304,7 +334,14 @@ def ingest(
 
 
 def _join(base: str, name: str) -> str:
-    return base.rstrip("/") + "/" + name
+    return _abs(base).rstrip("/") + "/" + name
+
+
+def _abs(path: str) -> str:
+    """A local path made absolute: Spark resolves relative ones against the JVM's working
+    folder, which is not the caller's once it has changed folder (and means nothing on a
+    cluster)."""
+    return path if "://" in path or path.startswith("file:") else str(Path(path).absolute())
 
 
 # --------------------------------------------------------------------------- dupes
@@ -504,26 +541,38 @@ def _member_rows(groups: Sequence[dict[str, Any]]) -> list[tuple]:
     ]
 
 
+def _coarse(table: _TokenTable, clauses: Sequence[Clause]) -> list[list[str]]:
+    """The analyser's coarse terms of each clause, by the local ``stages.coarse_terms`` over the
+    token rows ingest wrote (the cache a local index keeps)."""
+    from jdsearch.stages import coarse_terms
+
+    return coarse_terms(table, clauses)  # type: ignore[arg-type]
+
+
 def _assign(rows: Iterable[Any], model: Any) -> Iterator[tuple[str, str]]:
-    """(clause_id, theme_id) of clauses outside the sample: the nearest theme centroid."""
+    """(clause_id, theme_id) of clauses outside the sample: the nearest theme centre of their
+    kind over the fit's own words (as ``jdsearch.stable`` places new clauses), unthemed when
+    less similar than the fit's own pruning rule allows (``themes.MIN_SIMILARITY``)."""
     import numpy as np
 
-    from jdsearch.stages import feature_tokens
+    from jdsearch.themes import MIN_SIMILARITY, is_fragment, own_words
 
     rows = list(rows)
     if not rows:
         return
     table = _TokenTable({r["norm"]: (r["body"] or "", "", "") for r in rows})
-    clauses = [_clause_of(r) for r in rows]
-    docs = feature_tokens(table, clauses)  # type: ignore[arg-type]
+    clauses = [c for c in (_clause_of(r) for r in rows) if not is_fragment(c)]
+    docs = [own_words(t) for t in _coarse(table, clauses)]
     for kind, (vec, centroids, ids) in model.value.items():
         idx = [i for i, c in enumerate(clauses) if c.kind == kind]
         if not idx:
             continue
         sims = vec.transform([docs[i] for i in idx]) @ centroids.T
         best = np.asarray(sims.argmax(axis=1)).ravel()
-        for i, b in zip(idx, best.tolist(), strict=True):
-            yield clauses[i].clause_id, ids[b]
+        top = np.asarray(sims.max(axis=1)).ravel()
+        for i, b, s in zip(idx, best.tolist(), top.tolist(), strict=True):
+            if s >= MIN_SIMILARITY:
+                yield clauses[i].clause_id, ids[b]
 
 
 def _as_is(doc: list[str]) -> list[str]:
@@ -554,8 +603,7 @@ def themes(
     from pyspark.sql import functions as F
 
     from jdsearch import taxonomy
-    from jdsearch.stages import chinese_words, feature_tokens
-    from jdsearch.themes import build_themes, group_map
+    from jdsearch.themes import build_themes, group_map, own_words
 
     clauses = spark.read.parquet(_join(out, CLAUSES))
     tokens = spark.read.parquet(_join(out, TOKENS))
@@ -578,13 +626,7 @@ def themes(
     member_rows = sorted(
         (r for r in _member_rows(groups) if r[0] in ids and r[2] in ids), key=lambda r: (r[1], r[5])
     )
-    result = build_themes(
-        sample,
-        group_map(member_rows),
-        lambda cs: feature_tokens(table, cs),  # type: ignore[arg-type]
-        k=k,
-        describe=lambda cs: chinese_words(table, cs),  # type: ignore[arg-type]
-    )
+    result = build_themes(sample, group_map(member_rows), lambda cs: _coarse(table, cs), k=k)
     assignment = dict(result.assignment)
     extra = spark.sparkContext.emptyRDD()
     if sampled:
@@ -592,7 +634,7 @@ def themes(
         model = {}
         for kind in {t.kind for t in result.themes}:
             members = [(cid, tid) for cid, tid in assignment.items() if by_id[cid].kind == kind]
-            docs_k = feature_tokens(table, [by_id[c] for c, _ in members])  # type: ignore[arg-type]
+            docs_k = [own_words(t) for t in _coarse(table, [by_id[c] for c, _ in members])]
             model[kind] = _centroids(docs_k, [t for _, t in members])
         bc = spark.sparkContext.broadcast(model)
         seen = spark.createDataFrame([(i,) for i in ids], "clause_id string")
@@ -606,10 +648,12 @@ def themes(
     assigned = spark.read.parquet(_join(out, ASSIGNMENT) + "_rest").count()
     spark.createDataFrame(sorted(assignment.items()), "clause_id string, theme_id string")\
         .write.mode("overwrite").parquet(_join(out, ASSIGNMENT))
-    model_json = {
-        "themes": [{**t.to_json(), "members": []} for t in result.themes],
-        "areas": [a.__dict__ for a in result.areas],
+    model_json = {  # the model a local ``themes`` run stores (stages.compute_themes)
+        "themes": [{**asdict(t), "members": []} for t in result.themes],
+        "areas": [asdict(a) for a in result.areas],
         "params": {**result.params, "k": k, "sampled_documents": sample_docs if sampled else None},
+        "unthemed": {kind: len(ids) for kind, ids in result.unthemed.items()},
+        "unthemed_ids": {kind: sorted(ids) for kind, ids in result.unthemed.items()},
     }
     templates = {g["group_id"]: g["template"] for g in groups if g["template"]}
     tax = taxonomy.build_taxonomy(sample, result.themes, result.areas, member_rows, templates)

@@ -66,6 +66,11 @@ def is_current(store: ClauseStore, stage: str, params: str | None = None) -> boo
         return False
     if params is not None and user_params(st.params) != user_params(params):
         return False
+    if stage == "dupes":
+        from jdsearch.dupes import RULES_VERSION
+
+        finder = str((stored_params(store, "dupes") or {}).get("finder", ""))
+        return finder.endswith(f":r={RULES_VERSION}")  # groups of older rules are behind
     if stage == "themes":
         dupes = store.stage("dupes")
         stored = stored_params(store, "themes") or {}
@@ -86,26 +91,6 @@ def _tokens(store: ClauseStore, clauses: Sequence[Clause]) -> list[list[str]]:
     return [by_norm.get(c.norm, []) for c in clauses]
 
 
-def feature_tokens(store: ClauseStore, clauses: Sequence[Clause]) -> list[list[str]]:
-    """Cross-lingual concept tokens (so English and Chinese share one space), plus the Chinese
-    words that have no concept. Built from the cached analyser tokens: jieba runs once."""
-    from jdsearch.concepts import default_mapper
-    from jdsearch.themes import CONCEPT
-
-    mapper = default_mapper()
-    out = []
-    for coarse in _tokens(store, clauses):
-        concepts = mapper.concepts_from_terms(coarse)
-        native = [t for t in coarse if not t.isascii() and t not in mapper.zh_concept]
-        out.append([CONCEPT + x for x in concepts] + native)
-    return out
-
-
-def chinese_words(store: ClauseStore, clauses: Sequence[Clause]) -> list[list[str]]:
-    """Coarse Chinese words of each clause, for readable Chinese theme labels."""
-    return [[t for t in toks if not t.isascii()] for toks in _tokens(store, clauses)]
-
-
 # --------------------------------------------------------------------------- duplicates
 def _finder(store: ClauseStore, threshold: float, cross_lingual: bool, cl_threshold: float):  # type: ignore[no-untyped-def]
     from jdsearch.dupes import DuplicateFinder
@@ -119,12 +104,15 @@ def _finder(store: ClauseStore, threshold: float, cross_lingual: bool, cl_thresh
 
 
 def _save_finder(store: ClauseStore, finder, generation: int, params: str) -> None:  # type: ignore[no-untyped-def]
+    from jdsearch.curate import finish_groups
+
+    groups = finish_groups(store, finder.groups_)  # stable ids, then the human decisions
     rows = [
         (m.clause_id, g.group_id, g.canonical_id, m.similarity, m.relation, rank, m.value)
-        for g in finder.groups_
+        for g in groups
         for rank, m in enumerate(g.members)
     ]
-    templates = [(g.group_id, g.template) for g in finder.groups_]
+    templates = [(g.group_id, g.template) for g in groups]
     store.save_groups(rows, generation, params, edges=finder.edges_, templates=templates)
 
 
@@ -187,7 +175,9 @@ def load_groups(store: ClauseStore) -> list:  # list[Group]
 
 # --------------------------------------------------------------------------- themes
 def compute_themes(store: ClauseStore, k: int | None) -> None:
-    """Themes from scratch (needs current duplicate groups), stored with their generation."""
+    """Themes from scratch (needs current duplicate groups), stored with their generation.
+    Features are each clause's own coarse analyser terms (from the token cache); themes.py
+    damps the generic ones and adds concept tokens itself when the corpus mixes languages."""
     from jdsearch.themes import build_themes, group_map
 
     dupes = store.stage("dupes")
@@ -196,16 +186,18 @@ def compute_themes(store: ClauseStore, k: int | None) -> None:
     gen = store.generation()
     clauses = list(store.clauses())
     result = build_themes(
-        clauses,
-        group_map(store.group_rows()),
-        lambda cs: feature_tokens(store, cs),
-        k=k,
-        describe=lambda cs: chinese_words(store, cs),
+        clauses, group_map(store.group_rows()), lambda cs: coarse_terms(store, cs), k=k
     )
+    from jdsearch.curate import finish_themes
+
+    finish_themes(store, result)  # stable ids, then the human decisions
     model = {
         "themes": [{**asdict(t), "members": []} for t in result.themes],
         "areas": [asdict(a) for a in result.areas],
         "params": result.params,
+        "unthemed": {kind: len(ids) for kind, ids in result.unthemed.items()},
+        # which clauses the fit left out: a later small change carries them as they are
+        "unthemed_ids": {kind: sorted(ids) for kind, ids in result.unthemed.items()},
     }
     store.save_themes(
         result.assignment,
@@ -222,6 +214,10 @@ def refresh_themes(store: ClauseStore) -> str:
         return "not computed"
     if is_current(store, "themes"):
         return "current"
+    from jdsearch.stable import carry_themes
+
+    if carry_themes(store):  # a small change: new clauses join existing themes (stable ids)
+        return "updated"
     k = params.get("k")
     compute_themes(store, int(k) if isinstance(k, int) else None)
     return "recomputed"

@@ -14,10 +14,11 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 import opencc
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, SKOS
+from rdflib.namespace import DCTERMS, SKOS, XSD
 
 from jdsearch.store import Clause
 from jdsearch.themes import Area, Theme
@@ -239,49 +240,104 @@ def _md(text: str) -> str:
     return out
 
 
-def to_skos(taxonomy: dict[str, object]) -> str:
-    """SKOS in Turtle: ConceptScheme; a Concept per area, theme and canonical duty; variants as
-    altLabels (language-tagged), each variant clause linked with ``jds:clause``."""
+def to_skos(taxonomy: dict[str, object], base_iri: str = BASE) -> str:
+    """SKOS in Turtle as ESCO publishes it: a ConceptScheme; a Concept per area, theme and
+    canonical duty, each with one ``prefLabel`` per language it has (en, zh-Hans, zh-Hant: the
+    script pair through OpenCC, English from a cross-lingual member), other wordings as
+    ``altLabel``, same-wording surface forms (the canonical in another punctuation, width or
+    script) as ``hiddenLabel``; each variant clause linked with ``jds:clause``. Concepts a
+    person curated carry ``skos:editorialNote`` and ``dct:modified``. ``base_iri`` prefixes
+    every IRI (default ``urn:jdsearch:``)."""
+    base = base_iri
+    vocab = Namespace(base + "vocab#")
     g = Graph()
     g.bind("skos", SKOS)
     g.bind("dct", DCTERMS)
-    g.bind("jds", JDS)
-    scheme = URIRef(BASE + "scheme")
+    g.bind("jds", vocab)
+    scheme = URIRef(base + "scheme")
     g.add((scheme, RDF.type, SKOS.ConceptScheme))
     g.add((scheme, DCTERMS.title, Literal(taxonomy["scheme"]["title"], lang="en")))  # type: ignore[index]
     for a in taxonomy["areas"]:  # type: ignore[attr-defined]
-        area = URIRef(f"{BASE}area:{a['area_id']}")
+        area = URIRef(f"{base}area:{a['area_id']}")
         _concept(g, area, scheme, a["area_id"], a["label_en"], a["label_zh"])
         g.add((area, SKOS.topConceptOf, scheme))
         g.add((scheme, SKOS.hasTopConcept, area))
         for t in a["themes"]:
-            theme = URIRef(f"{BASE}theme:{t['theme_id']}")
-            _concept(g, theme, scheme, t["theme_id"], t["label_en"], t["label_zh"])
+            theme = URIRef(f"{base}theme:{t['theme_id']}")
+            curated = t.get("curated") or {}
+            labels = curated.get("labels", {})
+            _concept(
+                g, theme, scheme, t["theme_id"], t["label_en"], t["label_zh"], labels.get("zh-Hant")
+            )
+            if curated:
+                _curated(g, theme, curated)
             _link(g, area, theme)
             canon_t = t["canonical"]
             lang = _SKOS_LANG.get(str(canon_t.get("lang", "")))
             g.add((theme, SKOS.definition, Literal(canon_t["text"], lang=lang)))
             for grp in t["groups"]:
-                duty = URIRef(f"{BASE}duty:{grp['group_id']}")
-                canon = grp["canonical"]
+                duty = URIRef(f"{base}duty:{grp['group_id']}")
                 g.add((duty, RDF.type, SKOS.Concept))
                 g.add((duty, SKOS.inScheme, scheme))
                 g.add((duty, SKOS.notation, Literal(grp["group_id"])))
-                g.add(
-                    (duty, SKOS.prefLabel, Literal(canon["text"], lang=_SKOS_LANG[canon["lang"]]))
-                )
+                for prop, text, tag in duty_labels(grp):
+                    g.add((duty, prop, Literal(text, lang=tag)))
                 _link(g, theme, duty)
                 for v in grp["variants"]:
-                    g.add((duty, JDS.clause, URIRef(f"{BASE}clause:{v['clause_id']}")))
-                    if v["text"] != canon["text"]:
-                        g.add((duty, SKOS.altLabel, Literal(v["text"], lang=_SKOS_LANG[v["lang"]])))
+                    g.add((duty, vocab.clause, URIRef(f"{base}clause:{v['clause_id']}")))
     return g.serialize(format="turtle")
 
 
-def _concept(g: Graph, node: URIRef, scheme: URIRef, notation: str, en: str, zh: str) -> None:
+_SAME_WORDING = ("canonical", "exact", "cross-script")
+
+
+def duty_labels(grp: dict[str, Any]) -> list[tuple[URIRef, str, str]]:
+    """(property, text, language) of a canonical duty: one prefLabel per language — the
+    canonical in its own, else the closest member in that language, else (Chinese) the other
+    script's prefLabel through OpenCC; members that state the prefLabel's wording in another
+    surface form are hiddenLabels, other wordings altLabels. No text is given twice in one
+    language (SKOS: pref, alt and hidden labels are disjoint)."""
+    canon = grp["canonical"]
+    variants = sorted(grp["variants"], key=lambda v: -float(v.get("similarity", 0)))
+    pref: dict[str, str] = {_SKOS_LANG[canon["lang"]]: canon["text"]}
+    for v in variants:
+        pref.setdefault(_SKOS_LANG[v["lang"]], v["text"])
+    if "zh-Hans" in pref and "zh-Hant" not in pref:
+        pref["zh-Hant"] = _s2t(pref["zh-Hans"])
+    if "zh-Hant" in pref and "zh-Hans" not in pref:
+        pref["zh-Hans"] = _t2s(pref["zh-Hant"])
+    out = [(SKOS.prefLabel, text, tag) for tag, text in sorted(pref.items())]
+    seen = {(text, tag) for _, text, tag in out}
+    for v in variants:
+        key = (v["text"], _SKOS_LANG[v["lang"]])
+        if key in seen:
+            continue
+        seen.add(key)
+        prop = SKOS.hiddenLabel if v.get("relation") in _SAME_WORDING else SKOS.altLabel
+        out.append((prop, *key))
+    return out
+
+
+def _curated(g: Graph, node: URIRef, curated: dict[str, Any]) -> None:
+    ids = ", ".join(curated.get("decisions", []))
+    g.add((node, SKOS.editorialNote, Literal(f"curated by people: decisions {ids}", lang="en")))
+    if curated.get("modified"):
+        g.add((node, DCTERMS.modified, Literal(curated["modified"], datatype=XSD.dateTime)))
+
+
+def _concept(
+    g: Graph,
+    node: URIRef,
+    scheme: URIRef,
+    notation: str,
+    en: str,
+    zh: str,
+    zh_hant: str | None = None,
+) -> None:
     """A labelled concept: a prefLabel per language that has one (an empty label is omitted,
-    never a placeholder); zh-Hant is the zh-Hans label through OpenCC s2t; the notation stands
-    in when no label exists, since every SKOS concept needs a prefLabel."""
+    never a placeholder); zh-Hant is the zh-Hans label through OpenCC s2t unless a person gave
+    one; the notation stands in when no label exists, since every SKOS concept needs a
+    prefLabel."""
     g.add((node, RDF.type, SKOS.Concept))
     g.add((node, SKOS.inScheme, scheme))
     g.add((node, SKOS.notation, Literal(notation)))
@@ -289,7 +345,7 @@ def _concept(g: Graph, node: URIRef, scheme: URIRef, notation: str, en: str, zh:
         g.add((node, SKOS.prefLabel, Literal(en, lang="en")))
     if zh:
         g.add((node, SKOS.prefLabel, Literal(zh, lang="zh-Hans")))
-        g.add((node, SKOS.prefLabel, Literal(_s2t(zh), lang="zh-Hant")))
+        g.add((node, SKOS.prefLabel, Literal(zh_hant or _s2t(zh), lang="zh-Hant")))
     if not en and not zh:
         g.add((node, SKOS.prefLabel, Literal(notation, lang="en")))
 
@@ -303,12 +359,24 @@ def _s2t(text: str) -> str:
     return str(_s2t_converter().convert(text))
 
 
+@lru_cache(maxsize=1)
+def _t2s_converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _t2s(text: str) -> str:
+    return str(_t2s_converter().convert(text))
+
+
 def _link(g: Graph, broader: URIRef, narrower: URIRef) -> None:
     g.add((narrower, SKOS.broader, broader))
     g.add((broader, SKOS.narrower, narrower))
 
 
-def export(taxonomy: dict[str, object], fmt: str) -> str:
+def export(taxonomy: dict[str, object], fmt: str, base_iri: str | None = None) -> str:
+    """The taxonomy in ``fmt``; ``base_iri`` (SKOS only) prefixes every IRI."""
+    if fmt == "skos" and base_iri:
+        return to_skos(taxonomy, base_iri)
     writers = {"json": to_json, "csv": to_csv, "md": to_markdown, "skos": to_skos}
     if fmt not in writers:
         from jdsearch.store import JdsearchError

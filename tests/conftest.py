@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,16 @@ from jdsearch import Corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+
+
+def data_dir() -> Path:
+    """The real postings: $JDSEARCH_DATA, else ../shared/data beside the repository, else
+    /work/shared/data (tests that need them skip, with a reason, when they are absent)."""
+    env = os.environ.get("JDSEARCH_DATA")
+    if env:
+        return Path(env)
+    beside = ROOT.parent / "shared" / "data"
+    return beside if beside.is_dir() else Path("/work/shared/data")
 
 
 def corpus_file(prefix: str) -> Path:

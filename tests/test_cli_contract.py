@@ -29,6 +29,12 @@ COMMANDS = [
     "themes",
     "export",
     "serve",
+    "curate",
+    "curate kind",
+    "curate group",
+    "curate theme",
+    "curate boilerplate",
+    "curate log",
 ]
 
 
@@ -49,7 +55,7 @@ def one_line_error(r: subprocess.CompletedProcess) -> str:
 
 def examples(command: str | None) -> list[str]:
     """The lines of a command's ``--help`` under "Examples:"."""
-    args = ["--help"] if command is None else [command, "--help"]
+    args = ["--help"] if command is None else [*command.split(), "--help"]
     text = run(*args, text=True).stdout
     out, inside = [], False
     for line in text.splitlines():

@@ -16,6 +16,7 @@ import errno
 import ipaddress
 import logging
 import os
+import secrets
 import socket
 import sys
 import threading
@@ -102,6 +103,7 @@ def create_app(
     allowed_hosts: Sequence[str] | None = None,
     search_cache: int = 1024,
     search_threads: int | None = None,
+    write_token: str | None = None,
 ) -> FastAPI:
     """The ASGI app for one index directory.
 
@@ -126,6 +128,7 @@ def create_app(
     app.state.search_threads = threads
     app.state.search_pool = _search_pool(threads)
     app.state.url = None  # set by serve(), for the "ready" line
+    app.state.write_token = write_token  # required by write endpoints when set
     _add_error_handlers(app)
     _add_api_routes(app)
     _add_page_routes(app)
@@ -324,6 +327,59 @@ def _add_api_routes(app: FastAPI) -> None:
         summary="Download the taxonomy",
         responses={**ERRORS, 200: {"content": {t: {} for t, _ in EXPORT_FORMATS.values()}}},
     )(export)
+    app.get("/api/decisions", summary="Curation decisions", responses=ERRORS)(decisions)
+    app.post(
+        "/api/decisions",
+        summary="Record a curation decision",
+        responses={**ERRORS, 403: {"model": ErrorBody, "description": "Cross-origin or no token"}},
+    )(decide)
+
+
+def decisions(request: Request) -> JSONResponse:
+    """Every decision (``jdsearch curate log --json``), oldest first, with its status."""
+    st = _state(request)
+    st.require()
+    return _json(st.corpus.decisions())
+
+
+class DecisionBody(BaseModel):
+    """A decision: ``type`` (kind, group-accept|reject|split|move|canonical,
+    theme-rename|merge|split|canonical|drop, boilerplate), an optional ``reason`` and its
+    arguments: ``clause``, ``kind``, ``group``, ``members``, ``to``, ``theme``, ``into``,
+    ``en``, ``zh-Hans``, ``zh-Hant``, ``pattern`` (clauses by id or wording)."""
+
+    model_config = {"extra": "allow"}
+    type: str
+    reason: str = ""
+
+
+async def decide(request: Request, body: DecisionBody) -> JSONResponse:
+    """Record and apply a decision, as ``jdsearch curate …`` does; answers the decision with
+    its ``status``. Refused (403) from another origin, and without the server's token when it
+    serves beyond loopback."""
+    check_write(request)
+    st = _state(request)
+    st.require()
+    args = {k: v for k, v in (body.model_extra or {}).items()}
+    run = partial(st.corpus.decide, body.type, body.reason, **args)
+    result = await asyncio.get_running_loop().run_in_executor(None, run)
+    return _json(result)
+
+
+def check_write(request: Request) -> None:
+    """Writes only from this server's own pages (or a non-browser client): an ``Origin`` (or
+    ``Sec-Fetch-Site``) naming another site is refused, so a page elsewhere cannot drive the
+    API through the user's browser; with a token set, ``X-Jdsearch-Token`` must carry it."""
+    headers = request.headers
+    host = headers.get("host", "")
+    origin = headers.get("origin")
+    if origin is not None and origin.split("://", 1)[-1].rstrip("/") != host:
+        raise HTTPException(403, f"cross-origin write refused (origin {origin[:100]!r})")
+    if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        raise HTTPException(403, "cross-site write refused")
+    token = request.app.state.write_token
+    if token and not secrets.compare_digest(headers.get("x-jdsearch-token", ""), token):
+        raise HTTPException(403, "this server needs its write token (X-Jdsearch-Token header)")
 
 
 def health(request: Request) -> JSONResponse:
@@ -528,6 +584,12 @@ def serve(
             file=sys.stderr,
         )
     sock = listen(host, port)
+    token = None if loopback else secrets.token_urlsafe(18)
+    if token:
+        print(
+            f"write token (X-Jdsearch-Token header for POST /api/decisions): {token}",
+            file=sys.stderr,
+        )
     try:
         origins = [o.strip() for o in os.environ.get("JDSEARCH_CORS_ORIGINS", "").split(",")]
         bound = f"[{host}]" if ":" in host else host
@@ -536,6 +598,7 @@ def serve(
             cors_origins=[o for o in origins if o] or None,
             allowed_hosts=[*LOOPBACK_NAMES, bound] if loopback else None,
             search_cache=search_cache,
+            write_token=token,
         )
         app.state.url = f"http://{bound}:{sock.getsockname()[1]}"
         run_uvicorn(app, sock, access_log=access_log)

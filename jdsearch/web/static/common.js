@@ -165,3 +165,22 @@ export function themeName(en, zh) {
   const usable = [en, zh].filter((text) => text && !/^\(.*\)$/.test(text));
   return usable.length ? usable.join(" · ") : en || zh || "";
 }
+
+/** POST a decision to /api/decisions; throws ApiError with the server's one-line message. A
+ * write token (for a server beyond loopback) is read from localStorage "jdsearch-token". */
+export async function decide(body) {
+  const headers = { Accept: "application/json", "Content-Type": "application/json" };
+  const token = window.localStorage.getItem("jdsearch-token");
+  if (token) headers["X-Jdsearch-Token"] = token;
+  let response;
+  try {
+    response = await fetch("/api/decisions", { method: "POST", headers, body: JSON.stringify(body) });
+  } catch {
+    throw new ApiError("cannot reach the jdsearch server", 0);
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new ApiError((data && data.error) || `HTTP ${response.status}`, response.status);
+  }
+  return data;
+}

@@ -1,7 +1,7 @@
 // The duplicate viewer: the list of groups (?relation=&min_size=&page=) and one group side by
 // side (?clause=ID) with every variant's relation, similarity and differences from the canonical.
 import {
-  api, badge, baseName, clear, diffText, el, htmlLang, langName, say, themeName,
+  api, badge, baseName, clear, decide, diffText, el, htmlLang, langName, say, themeName,
 } from "./common.js";
 
 const PAGE_SIZE = 20;
@@ -60,6 +60,38 @@ async function showGroup(clauseId) {
   for (const m of members) grid.append(card(m, data, clauseId));
 }
 
+// ---- curation: a person's decision, recorded in the index and kept through every recompute
+async function curate(body, clauseId) {
+  say(statusLine, "Saving…");
+  try {
+    const d = await decide(body);
+    await showGroup(clauseId);
+    say(statusLine, `Decision ${d.id} saved: ${d.type} (${d.status}).`);
+  } catch (err) {
+    say(statusLine, err.message, true);
+  }
+}
+
+function curationButtons(m, data) {
+  if (!data.group) return null;
+  const gid = data.group.group_id;
+  const canonical = data.group.members.find((x) => x.relation === "canonical");
+  const back = canonical ? canonical.clause_id : m.clause_id;
+  if (m.relation === "canonical") {
+    return el("div", { class: "curate" },
+      el("button", { type: "button", class: "curate-reject",
+        onclick: () => curate({ type: "group-reject", group: gid }, back) },
+      "None of these are duplicates"));
+  }
+  return el("div", { class: "curate" },
+    el("button", { type: "button", class: "curate-split",
+      onclick: () => curate({ type: "group-split", group: gid, members: [m.clause_id] }, back) },
+    "Not a duplicate"),
+    el("button", { type: "button", class: "curate-canonical",
+      onclick: () => curate({ type: "group-canonical", clause: m.clause_id }, m.clause_id) },
+    "Make canonical"));
+}
+
 function soloMember(c) {
   return { ...c, similarity: 100, relation: "canonical" };
 }
@@ -101,7 +133,8 @@ function card(m, data, selectedId) {
   const footer = el("footer", {},
     el("span", { title: m.source }, baseName(m.source)),
     note ? el("div", {}, note) : null,
-    el("div", {}, el("code", {}, m.clause_id)));
+    el("div", {}, el("code", {}, m.clause_id)),
+    curationButtons(m, data));
   return el("article", {
     class: `variant-card${canonical ? " canonical" : ""}`,
     "aria-current": m.clause_id === selectedId ? "true" : null,

@@ -3,7 +3,7 @@
 // &collapse=1&page=), so a search
 // can be shared and the back button walks through searches.
 import {
-  api, badge, baseName, clear, debounce, el, htmlLang, langName, loadThemeLabels,
+  api, badge, baseName, clear, debounce, decide, el, htmlLang, langName, loadThemeLabels,
   markedText, say, themeName,
 } from "./common.js";
 
@@ -123,10 +123,30 @@ function renderHit(hit) {
       dataset: { theme: hit.theme } }, `theme ${hit.theme}`) : null);
   item.append(meta);
   const actions = el("div", { class: "actions" },
-    el("a", { href: `/dupes?clause=${encodeURIComponent(hit.clause_id)}` }, "Open duplicate group"));
+    el("a", { href: `/dupes?clause=${encodeURIComponent(hit.clause_id)}` }, "Open duplicate group"),
+    kindChanger(hit));
   item.append(actions);
   if (state.collapse && hit.variants > 1) addExpander(item, actions, hit);
   return item;
+}
+
+/** "Change kind": a person's decision, kept through every re-ingest (filters follow). */
+function kindChanger(hit) {
+  const select = el("select", { class: "kind-select", "aria-label": "Kind of this clause" },
+    ["duty", "requirement", "other"].map((k) => el("option", { value: k, selected: k === hit.kind }, k)));
+  const button = el("button", { type: "button", class: "change-kind" }, "Change kind");
+  button.addEventListener("click", async () => {
+    if (select.value === hit.kind) return;
+    say(statusLine, "Saving…");
+    try {
+      const d = await decide({ type: "kind", clause: hit.clause_id, kind: select.value });
+      await run();
+      say(statusLine, `Decision ${d.id} saved: ${d.type} (${d.status}).`);
+    } catch (err) {
+      say(statusLine, err.message, true);
+    }
+  });
+  return el("span", { class: "curate" }, select, " ", button);
 }
 
 /** "+N variants" button that loads and lists the other members of a collapsed hit. */

@@ -2,7 +2,7 @@
 // list of the same themes, and the selected theme's canonical duty, top terms and members.
 // URL: ?theme=ID&labels=en|zh&chart=treemap|sunburst.
 import {
-  api, badge, clear, el, htmlLang, langName, say, themeName,
+  api, badge, clear, decide, el, htmlLang, langName, say, themeName,
 } from "./common.js";
 
 const MEMBERS_PAGE = 50;
@@ -182,6 +182,7 @@ async function showTheme(themeId) {
     el("p", { class: "canonical-duty", lang: htmlLang(canonLang || "zh-Hans") }, t.canonical.text),
     el("h3", {}, "Top terms"),
     el("ul", { class: "terms" }, t.terms.map((term) => el("li", {}, term))),
+    curationForm(t),
     el("h3", {}, `Members (${data.total})`),
     members,
   );
@@ -195,7 +196,10 @@ function appendMembers(list, data, themeId) {
       badge("lang", langName(c.lang), c.lang), " ",
       el("span", { lang: htmlLang(c.lang) }, c.text), " ",
       el("a", { href: `/dupes?clause=${encodeURIComponent(c.clause_id)}`,
-        "aria-label": `Variants of this clause` }, "variants")));
+        "aria-label": `Variants of this clause` }, "variants"), " ",
+      el("button", { type: "button", class: "curate-split",
+        onclick: () => curate({ type: "theme-split", theme: themeId, members: [c.clause_id] }) },
+      "Split into a new theme")));
   }
   const shown = list.childElementCount;
   if (shown >= data.total) return;
@@ -208,6 +212,48 @@ function appendMembers(list, data, themeId) {
     appendMembers(list, next, themeId);
   });
   list.after(more);
+}
+
+// ---- curation: decisions kept through every recompute
+async function curate(body, goTo = null) {
+  say(statusLine, "Saving…");
+  try {
+    const d = await decide(body);
+    tree = await api("/api/themes", { groups: GROUPS_SHOWN });
+    themeById.clear();
+    for (const area of tree.areas) for (const t of area.themes) themeById.set(t.theme_id, { ...t, area });
+    renderList();
+    renderChart();
+    const next = goTo || state.theme;
+    if (themeById.has(next)) selectTheme(next, true);
+    say(statusLine, `Decision ${d.id} saved: ${d.type} (${d.status}).`);
+  } catch (err) {
+    say(statusLine, err.message, true);
+  }
+}
+
+function curationForm(t) {
+  const en = el("input", { id: "rename-en", name: "en", value: t.label.en, "aria-label": "English label" });
+  const hans = el("input", { id: "rename-zh-hans", name: "zh-Hans", value: t.label.zh, "aria-label": "简体 label" });
+  const hant = el("input", { id: "rename-zh-hant", name: "zh-Hant", value: "", placeholder: "繁體 (optional)", "aria-label": "繁體 label" });
+  const rename = el("form", { class: "toolbar curate-rename" }, en, hans, hant,
+    el("button", { type: "submit" }, "Rename"));
+  rename.addEventListener("submit", (event) => {
+    event.preventDefault();
+    curate({ type: "theme-rename", theme: t.theme_id, en: en.value, "zh-Hans": hans.value,
+      "zh-Hant": hant.value });
+  });
+  const others = [...themeById.values()].filter((x) => x.kind === t.kind && x.theme_id !== t.theme_id);
+  const target = el("select", { id: "merge-into", "aria-label": "Merge with" },
+    others.map((x) => el("option", { value: x.theme_id }, `${x.theme_id} ${themeName(x.label_en, x.label_zh)}`)));
+  const merge = el("form", { class: "toolbar curate-merge" }, el("label", {}, "Merge with… ", target),
+    el("button", { type: "submit" }, "Merge"));
+  merge.addEventListener("submit", (event) => {
+    event.preventDefault();
+    curate({ type: "theme-merge", theme: t.theme_id, into: target.value }, target.value);
+  });
+  return el("section", { class: "curate", "aria-label": "Curate this theme" },
+    el("h3", {}, "Curate"), rename, merge);
 }
 
 // ---- start

@@ -1,0 +1,127 @@
+"""Curation buttons in a real browser (the setup of ``test_browser``: Debian's chromium driven
+by Playwright against ``jdsearch serve``), on an index of its own since the clicks write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jdsearch import Corpus
+from tests import test_browser as tb
+from tests.conftest import CORPUS
+from tests.test_browser import Server, Watch, open_page, running_server
+
+browser = tb.browser  # the fixtures of test_browser: one chromium per module
+watch = tb.watch
+
+
+@pytest.fixture(scope="module")
+def curate_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("browser-curate")
+    corpus = Corpus(root / "index")
+    corpus.ingest([CORPUS])
+    corpus.themes()
+    corpus.close_all()
+    with running_server(root / "index", root / "server.log") as s:
+        yield s
+
+
+def _a_group(idx: Path) -> tuple[str, str, str]:
+    """(group id, canonical id, another member with other wording) of a stored group of three
+    or more (one member split off, the rest stays a group)."""
+    corpus = Corpus(idx)
+    try:
+        for g in corpus.group_view().groups:
+            clauses = [corpus.clause(m.clause_id) for m in g.members]
+            if len({(c.doc_id, c.norm) for c in clauses}) < 3:  # decisions key on doc + wording
+                continue
+            norms = {m.clause_id: corpus.clause(m.clause_id).norm for m in g.members}
+            other = [m.clause_id for m in g.members if norms[m.clause_id] != norms[g.canonical_id]]
+            if other:
+                return g.group_id, g.canonical_id, other[0]
+    finally:
+        corpus.close_all()
+    raise AssertionError("no group with two wordings")
+
+
+def test_duplicate_viewer_buttons_record_decisions(
+    browser: Any,
+    curate_server: Server,
+    watch: Watch,
+):
+    from playwright.sync_api import expect
+
+    _gid, canon, other = _a_group(curate_server.index)
+    with open_page(browser, curate_server, watch, "curate-dupes") as pg:
+        pg.goto(f"/dupes?clause={canon}")
+        card = pg.locator(f'article[data-clause-id="{other}"]')
+        card.get_by_role("button", name="Make canonical").click()
+        expect(pg.locator("#status")).to_contain_text("group-canonical")
+        expect(pg.locator(f'article[data-clause-id="{other}"]')).to_have_class(
+            "variant-card canonical"
+        )
+        first = pg.locator("article.variant-card:not(.canonical)").first
+        first.get_by_role("button", name="Not a duplicate").click()
+        expect(pg.locator("#status")).to_contain_text("group-split")
+    corpus = Corpus(curate_server.index)
+    log = corpus.decisions()
+    assert [d["type"] for d in log] == ["group-canonical", "group-split"]
+    assert all(d["status"] == "in force" for d in log)
+    assert corpus.group_view().by_clause[other].canonical_id == other
+    corpus.close_all()
+
+
+def test_theme_page_renames_and_merges(browser: Any, curate_server: Server, watch: Watch):
+    from playwright.sync_api import expect
+
+    corpus = Corpus(curate_server.index)
+    duty = [t for t in corpus.theme_view().themes if t.kind == "duty"]
+    a, b = duty[0].theme_id, duty[1].theme_id
+    corpus.close_all()
+    with open_page(browser, curate_server, watch, "curate-themes") as pg:
+        pg.goto(f"/themes?theme={a}")
+        pg.locator("#rename-en").fill("key accounts")
+        pg.locator("#rename-zh-hant").fill("重點客戶維護")
+        pg.get_by_role("button", name="Rename").click()
+        expect(pg.locator("#status")).to_contain_text("theme-rename")
+        expect(pg.locator("#detail-title")).to_contain_text("key accounts")
+        pg.locator("#merge-into").select_option(b)
+        pg.get_by_role("button", name="Merge").click()
+        expect(pg.locator("#status")).to_contain_text("theme-merge")
+    corpus = Corpus(curate_server.index)
+    view = corpus.theme_view()
+    assert a not in view.by_id and b in view.by_id  # merged (after its rename)
+    log = corpus.decisions()
+    assert [d["type"] for d in log[-2:]] == ["theme-rename", "theme-merge"]
+    assert log[-2]["labels"] == {
+        "en": "key accounts",
+        "zh-Hans": duty[0].label_zh,
+        "zh-Hant": "重點客戶維護",
+    }
+    assert all(d["status"] == "in force" for d in log)
+    corpus.close_all()
+
+
+def test_search_hit_changes_kind(browser: Any, curate_server: Server, watch: Watch):
+    from playwright.sync_api import expect
+
+    corpus = Corpus(curate_server.index)
+    c = next(c for c in corpus.clauses(kind="other") if c.text.startswith("Number of personnel"))
+    corpus.close_all()
+    with open_page(browser, curate_server, watch, "curate-search") as pg:
+        pg.goto("/?q=personnel")
+        hit = pg.locator(f'li.hit[data-clause-id="{c.clause_id}"]')
+        hit.locator("select.kind-select").select_option("requirement")
+        hit.get_by_role("button", name="Change kind").click()
+        expect(pg.locator("#status")).to_contain_text("Decision")
+        expect(pg.locator(f'li.hit[data-clause-id="{c.clause_id}"] .meta')).to_contain_text(
+            "requirement"
+        )
+    corpus = Corpus(curate_server.index)
+    assert corpus.clause(c.clause_id).kind == "requirement"
+    hits = corpus.search("personnel kind:requirement").hits
+    assert c.clause_id in {h.clause_id for h in hits}
+    corpus.close_all()

@@ -499,6 +499,9 @@ def dupes(spark: Any, out: str, *, threshold: float = 85.0) -> dict[str, int]:
     ).parquet(_join(out, GROUPS))
     spark.createDataFrame(edge_rows.map(tuple), "a string, b string, score long, kind string")\
         .write.mode("overwrite").parquet(_join(out, EDGES))
+    spark.createDataFrame(  # what `load` stores as the stage's parameters
+        [(json.dumps({"threshold": threshold, "finder": finder.params}),)], "params string"
+    ).write.mode("overwrite").parquet(_join(out, GROUPS + "_params"))
     results.unpersist()
     of_clause.unpersist()
     return {"groups": spark.read.parquet(_join(out, GROUPS)).count()}
@@ -691,8 +694,6 @@ def load(spark: Any, out: str, index_dir: Path) -> dict[str, object]:
     """Spark results (Parquet under ``out``) into a local index: clause table and token cache,
     the search index, and the duplicate groups and themes when they were computed."""
     from jdsearch import index as search_index
-    from jdsearch import stages
-    from jdsearch.dupes import CROSS_LINGUAL_THRESHOLD, DuplicateFinder
     from jdsearch.ingest import Parser, parser_version
     from jdsearch.lock import WriteLock
     from jdsearch.store import ClauseStore
@@ -727,32 +728,70 @@ def load(spark: Any, out: str, index_dir: Path) -> dict[str, object]:
             search_state = search_index.sync(store)
             loaded: dict[str, object] = {"search": search_state, **store.counts()}
             if _exists(spark, _join(out, GROUPS)):
-                groups = read_groups(spark, out)
-                edges = [tuple(r) for r in spark.read.parquet(_join(out, EDGES)).collect()]
-                params = stages.dupes_params(85.0, False, CROSS_LINGUAL_THRESHOLD,
-                                             DuplicateFinder().params)
-                store.save_groups(
-                    _member_rows(groups), gen, params, edges=sorted(edges),
-                    templates=[(g["group_id"], g["template"]) for g in groups],
-                )
-                loaded["groups"] = len(groups)
-                themes_file = Path(_local(out), THEMES)
-                if not _remote(out) and themes_file.is_file():
-                    model = json.loads(themes_file.read_text("utf-8"))
-                    assignment = dict(
-                        tuple(r) for r in spark.read.parquet(_join(out, ASSIGNMENT)).collect()
-                    )
-                    rest = spark.read.parquet(_join(out, ASSIGNMENT) + "_rest")
-                    assignment.update(tuple(r) for r in rest.toLocalIterator())
-                    k = model["params"].get("k")
-                    store.save_themes(assignment, json.dumps(model, ensure_ascii=False), gen,
-                                      stages.themes_params(k, gen))
-                    loaded["themes"] = len(model["themes"])
+                loaded["groups"] = _load_groups(spark, out, store, gen)
+                if not _remote(out) and Path(_local(out), THEMES).is_file():
+                    loaded["themes"] = _load_themes(spark, out, store, gen)
             return loaded
         finally:
             store.close()
     finally:
         lock.release()
+
+
+def _load_groups(spark: Any, out: str, store: Any, gen: int) -> int:
+    """The Spark groups stored as a local ``dupes`` run stores its finder's: through
+    ``curate.finish_groups`` (ids kept from groups already in the index, then the person's
+    group decisions), with the verified edges a later incremental update reuses."""
+    from jdsearch import stages
+    from jdsearch.curate import finish_groups
+    from jdsearch.dupes import CROSS_LINGUAL_DEFAULT, CROSS_LINGUAL_THRESHOLD, Group, Member
+
+    groups = [
+        Group(g["group_id"], g["canonical_id"],
+              [Member(m["clause_id"], m["similarity"], m["relation"], m["value"])
+               for m in g["members"]],
+              g["template"])
+        for g in read_groups(spark, out)
+    ]
+    groups = finish_groups(store, groups)
+    rows = [(m.clause_id, g.group_id, g.canonical_id, m.similarity, m.relation, rank, m.value)
+            for g in groups for rank, m in enumerate(g.members)]
+    edges = sorted(tuple(r) for r in spark.read.parquet(_join(out, EDGES)).collect())
+    info = json.loads(spark.read.parquet(_join(out, GROUPS + "_params")).first()["params"])
+    params = stages.dupes_params(info["threshold"], CROSS_LINGUAL_DEFAULT,
+                                 CROSS_LINGUAL_THRESHOLD, info["finder"])
+    store.save_groups(rows, gen, params, edges=edges,
+                      templates=[(g.group_id, g.template) for g in groups])
+    return len(groups)
+
+
+def _load_themes(spark: Any, out: str, store: Any, gen: int) -> int:
+    """The Spark themes stored as a local ``themes`` run stores them: through
+    ``curate.finish_themes`` (stable ids, then the person's theme decisions)."""
+    from types import SimpleNamespace
+
+    from jdsearch import stages
+    from jdsearch.curate import finish_themes
+    from jdsearch.themes import Area, Theme
+
+    model = json.loads(Path(_local(out), THEMES).read_text("utf-8"))
+    assignment = dict(tuple(r) for r in spark.read.parquet(_join(out, ASSIGNMENT)).collect())
+    rest = spark.read.parquet(_join(out, ASSIGNMENT) + "_rest")
+    assignment.update(tuple(r) for r in rest.toLocalIterator())
+    members: dict[str, list[str]] = defaultdict(list)
+    for cid, tid in sorted(assignment.items()):
+        members[tid].append(cid)
+    themes = [Theme(**{**t, "members": members.get(t["theme_id"], [])}) for t in model["themes"]]
+    result = SimpleNamespace(themes=themes, areas=[Area(**a) for a in model["areas"]],
+                             assignment=assignment)
+    finish_themes(store, result)
+    model["themes"] = [{**asdict(t), "members": []} for t in result.themes]
+    model["areas"] = [asdict(a) for a in result.areas]
+    dupes = store.stage("dupes")
+    k = model["params"].get("k")
+    store.save_themes(result.assignment, json.dumps(model, ensure_ascii=False), gen,
+                      stages.themes_params(k, dupes.generation if dupes else gen))
+    return len(result.themes)
 
 
 def _document(r: Any) -> Document:
@@ -777,6 +816,6 @@ def summary(counts: dict[str, Any]) -> str:
 
 
 __all__ = [
-    "clause_rows", "components", "dupes", "errors", "ingest", "load", "read_groups",
-    "require_tables", "session", "summary", "themes",
+    "clause_rows", "components", "dupes", "errors", "ingest", "java_problem", "load",
+    "read_groups", "require_tables", "session", "summary", "themes",
 ]

@@ -185,3 +185,32 @@ def test_themes_on_a_sample_assign_the_rest(spark, out, local, tmp_path) -> None
     ids = {t["theme_id"]: t["kind"] for t in model["themes"]}
     kinds = {c.clause_id: c.kind for c in clauses}
     assert all(ids[t] == kinds[c] for c, t in rest.items())  # a duty goes to a duty theme
+
+
+def test_parquet_postings_parse_as_json_lines_do(spark, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Postings stored as Parquet (read by Spark itself) give the clauses, kinds and posting
+    fields that the same rows give as a JSON-lines file in a local ingest."""
+    rows = [
+        {"title": "销售代表", "city": "上海",
+         "description": "岗位职责：\n1. 负责维护客户档案\n2. 完成销售目标\n任职要求：\n1. 大专以上学历"},
+        {"title": "Data Analyst", "city": "Taipei",
+         "description": "Responsibilities:\n- Build weekly sales reports\nRequirements:\n"
+                        "- 2+ years of SQL"},
+    ]
+    spark.createDataFrame(rows, "title string, city string, description string").coalesce(1)\
+        .write.parquet(str(tmp_path / "jds.parquet"))
+    (tmp_path / "jds.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8"
+    )
+    S.ingest(spark, [str(tmp_path / "jds.parquet")], str(tmp_path / "out"))
+    local = Corpus(tmp_path / "idx")
+    local.ingest([tmp_path / "jds.jsonl"])
+    docs = {d.doc_id: d for d in local.documents()}
+
+    def shape(r: dict) -> tuple:
+        return tuple(r[k] for k in ("title", "city", "position", "section", "heading", "text",
+                                    "kind", "lang", "fragment"))
+
+    want = sorted(shape(clause_json(c, docs[c.doc_id])) for c in local.clauses())
+    got = sorted(shape(r) for r in S.clause_rows(spark, str(tmp_path / "out")))
+    assert len(want) >= 5 and got == want

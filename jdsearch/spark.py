@@ -757,7 +757,9 @@ def _load_groups(spark: Any, out: str, store: Any, gen: int) -> int:
     rows = [(m.clause_id, g.group_id, g.canonical_id, m.similarity, m.relation, rank, m.value)
             for g in groups for rank, m in enumerate(g.members)]
     edges = sorted(tuple(r) for r in spark.read.parquet(_join(out, EDGES)).collect())
-    info = json.loads(spark.read.parquet(_join(out, GROUPS + "_params")).first()["params"])
+    info = {"threshold": 85.0, "finder": ""}  # results of an older `spark dupes`: recomputed
+    if _exists(spark, _join(out, GROUPS + "_params")):  # by a later local `dupes`, as stale
+        info = json.loads(spark.read.parquet(_join(out, GROUPS + "_params")).first()["params"])
     params = stages.dupes_params(info["threshold"], CROSS_LINGUAL_DEFAULT,
                                  CROSS_LINGUAL_THRESHOLD, info["finder"])
     store.save_groups(rows, gen, params, edges=edges,

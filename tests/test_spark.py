@@ -16,9 +16,9 @@ from jdsearch.serialize import clause_json, group_json
 from tests.conftest import CORPUS
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'jdsearch[spark]')")
-if S.java_problem():
-    pytest.skip(f"{S.java_problem()} (make test installs it where apt-get works)",
-                allow_module_level=True)
+_NO_JAVA = S.java_problem()
+if _NO_JAVA:
+    pytest.skip(f"{_NO_JAVA} (make test installs it where apt-get works)", allow_module_level=True)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning")
 

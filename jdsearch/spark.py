@@ -371,8 +371,9 @@ def _templates(rows: Iterable[Any]) -> Iterator[tuple[str, int, str, bool]]:
 
 
 def _band_rows(rows: Iterable[tuple[int, str, bool]], finder: Any) -> Iterator[tuple]:
-    """((scheme, band, key), template) for every band of every template's signature: the same
-    signatures and bands as the local LSH (2-grams too for short templates)."""
+    """((scheme, band, key), (template id, length, english)) for every band of every template's
+    signature: the same signatures and bands as the local LSH (2-grams too for short
+    templates). Only small values travel through the shuffle; texts join back later."""
     from jdsearch.dupes import SHORT, band_keys, minhash_signatures
 
     items = list(rows)
@@ -386,25 +387,46 @@ def _band_rows(rows: Iterable[tuple[int, str, bool]], finder: Any) -> Iterator[t
                                  finder.random_state)
         for band, keys in enumerate(band_keys(sig, finder.bands)):
             for i, key in zip(idx, keys.tolist(), strict=True):
-                yield (scheme, band, int(key)), items[i]
+                tid, tpl, english = items[i]
+                yield (scheme, band, int(key)), (tid, len(tpl), english)
 
 
-def _bucket_pairs(members: Iterable[tuple[int, str, bool]]) -> Iterator[tuple]:
-    """Template pairs of one bucket that the local LSH would score (one language, lengths
-    within a factor two)."""
+def _bucket_pairs(members: Iterable[tuple[int, int, bool]]) -> Iterator[tuple[int, int]]:
+    """Template id pairs (a < b) of one bucket that the local LSH would score: one language,
+    lengths within a factor two (numpy per row: a bucket can hold thousands)."""
+    import numpy as np
+
     ms = sorted(set(members))
-    for i, (ta, a, ea) in enumerate(ms):
-        for tb, b, eb in ms[i + 1 :]:
-            if ea == eb and min(len(a), len(b)) * 2 >= max(len(a), len(b)):
-                yield (ta, a, ea), (tb, b, eb)
+    if len(ms) < 2:
+        return
+    tid = np.array([m[0] for m in ms], dtype=np.int64)
+    ln = np.array([m[1] for m in ms], dtype=np.int64)
+    en = np.array([m[2] for m in ms], dtype=bool)
+    for i in range(len(ms) - 1):
+        rest = slice(i + 1, None)
+        ok = (en[rest] == en[i]) & (np.minimum(ln[rest], ln[i]) * 2 >= np.maximum(ln[rest], ln[i]))
+        for j in tid[rest][ok].tolist():
+            yield (int(tid[i]), j) if tid[i] < j else (j, int(tid[i]))
 
 
-def _verified(pair: tuple, threshold: float) -> bool:
-    """The local rapidfuzz rule for a template pair."""
+def _verify_partition(rows: Iterable[tuple], threshold: float) -> Iterator[tuple[int, int]]:
+    """Candidate pairs (a, b, template a, template b, english) that pass the local rapidfuzz
+    rule; as locally, a C ratio of at least threshold - 15 is checked first (necessary for the
+    Chinese rule to pass) so that big buckets cost seconds."""
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
     from jdsearch.dupes import required_score, text_similarity
 
-    (_, a, english), (_, b, _) = pair
-    return text_similarity(a, b, english) >= required_score(threshold, a, b)
+    batch = list(rows)
+    for start in range(0, len(batch), 200_000):
+        part = batch[start : start + 200_000]
+        quick = process.cpdist([r[2] for r in part], [r[3] for r in part], scorer=fuzz.ratio,
+                               dtype=np.uint8, workers=1)
+        for (a, b, ta, tb, english), q in zip(part, quick.tolist(), strict=True):
+            if (english or q >= threshold - 15) and text_similarity(ta, tb, english) >= \
+                    required_score(threshold, ta, tb):
+                yield a, b
 
 
 def components(spark: Any, nodes: Any, edges: Any) -> Any:
@@ -470,15 +492,20 @@ def dupes(spark: Any, out: str, *, threshold: float = 85.0) -> dict[str, int]:
     ).persist()
     templates = of_clause.select("tid", "template", "english").distinct().rdd.map(
         lambda r: (r["tid"], r["template"], bool(r["english"]))
-    )
-    pairs = (
+    ).persist()
+    text = templates.map(lambda t: (t[0], (t[1], t[2])))
+    candidates = (
         templates.mapPartitions(lambda it: _band_rows(it, finder))
         .groupByKey()
         .flatMap(lambda kv: _bucket_pairs(kv[1]))
-        .map(lambda p: ((p[0][0], p[1][0]) if p[0][0] < p[1][0] else (p[1][0], p[0][0]), p))
-        .reduceByKey(lambda x, _y: x)
-        .filter(lambda kv: _verified(kv[1], threshold))
-        .map(lambda kv: kv[0])
+        .distinct()  # a pair shares buckets in many bands
+    )
+    pairs = (
+        candidates.join(text)  # (a, (b, (template a, english)))
+        .map(lambda kv: (kv[1][0], (kv[0], kv[1][1][0], kv[1][1][1])))
+        .join(text)  # (b, ((a, template a, english), (template b, _)))
+        .map(lambda kv: (kv[1][0][0], kv[0], kv[1][0][1], kv[1][1][0], kv[1][0][2]))
+        .mapPartitions(lambda it: _verify_partition(it, threshold))
     )
     edges = spark.createDataFrame(pairs, "a long, b long")
     nodes = of_clause.select(F.col("tid").alias("id")).distinct()
@@ -503,6 +530,7 @@ def dupes(spark: Any, out: str, *, threshold: float = 85.0) -> dict[str, int]:
         [(json.dumps({"threshold": threshold, "finder": finder.params}),)], "params string"
     ).write.mode("overwrite").parquet(_join(out, GROUPS + "_params"))
     results.unpersist()
+    templates.unpersist()
     of_clause.unpersist()
     return {"groups": spark.read.parquet(_join(out, GROUPS)).count()}
 

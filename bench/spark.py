@@ -275,6 +275,7 @@ def main() -> None:
     ap.add_argument("--no-spark", action="store_true", help="scaling: the local pipeline only")
     ap.add_argument("--run-local", nargs=2)
     ap.add_argument("--run-spark", nargs=2)
+    ap.add_argument("--result", type=Path, default=RESULT, help="result file to update")
     args = ap.parse_args()
     if args.run_local:
         return run_local(*args.run_local)
@@ -283,7 +284,7 @@ def main() -> None:
     if not ZHAOPIN.is_file():
         print(f"skipped: {ZHAOPIN} is absent")
         return
-    results = json.loads(RESULT.read_text()) if RESULT.is_file() else {}
+    results = json.loads(args.result.read_text()) if args.result.is_file() else {}
     results["machine"] = {"cpus": os.cpu_count(), "note": "2 cores shared with other jobs"}
     skip = set(args.skip.split(","))
     with tempfile.TemporaryDirectory() as d:
@@ -291,19 +292,19 @@ def main() -> None:
         if "equivalence" not in skip:
             results["equivalence_zhaopin"] = equivalence(args.equivalence, tmp)
             print(json.dumps(results["equivalence_zhaopin"]), flush=True)
-            RESULT.write_text(json.dumps(results, indent=2) + "\n")
+            args.result.write_text(json.dumps(results, indent=2) + "\n")
         if "onet" not in skip and ONET.is_file():
             results["themes_onet"] = onet_themes(tmp, args.onet_sample)
             print(json.dumps(results["themes_onet"]), flush=True)
-            RESULT.write_text(json.dumps(results, indent=2) + "\n")
+            args.result.write_text(json.dumps(results, indent=2) + "\n")
         for n in [int(x) for x in args.scale.split(",") if x]:
             scales = results.setdefault("scaling", {})
             scales[str(n)] = scaling(n, tmp, args.local_max, scales.get(str(n)),
                                     spark=not args.no_spark)
             print(json.dumps(results["scaling"][str(n)]), flush=True)
-            RESULT.write_text(json.dumps(results, indent=2) + "\n")
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(results, indent=2) + "\n")
+            args.result.write_text(json.dumps(results, indent=2) + "\n")
+    args.result.parent.mkdir(parents=True, exist_ok=True)
+    args.result.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -908,5 +908,107 @@ def curate_log(as_json: bool, index_dir: Path) -> None:
     say(f"{len(decisions)} decisions")
 
 
+# ---------------------------------------------------------- Spark
+_MASTER_HELP = "Spark master URL (default: the one spark-submit configured, else local[*])."
+
+
+def _master_option(f: Any) -> Any:
+    return click.option("--master", help=_MASTER_HELP)(f)
+
+
+@main.group(cls=JdsearchGroup)
+def spark() -> None:
+    """The pipeline on Apache Spark, for corpora one machine cannot handle (needs
+    pip install 'jdsearch[spark]' and Java 17+). Results are Parquet tables in one folder;
+    `jdsearch load` brings them into a local index.
+
+    \b
+    Examples:
+      jdsearch spark ingest corpus/ --out spark-out
+      jdsearch spark dupes spark-out
+      jdsearch spark themes spark-out
+    """
+
+
+@spark.command("ingest")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", required=True, help="Folder or URI (s3a://…, hdfs://…) for the tables.")
+@click.option("--text-column", help="Column holding the JD text in table files and Parquet.")
+@click.option("--partitions", type=click.IntRange(1), help="Parsing partitions (default 2x cores).")
+@_master_option
+def spark_ingest(
+    inputs: tuple[str, ...], out: str, text_column: str | None, partitions: int | None,
+    master: str | None,
+) -> None:
+    """Parse files, folders, Spark-readable URIs or Parquet postings into the clause table.
+
+    \b
+    Examples:
+      jdsearch spark ingest corpus/ --out spark-out
+    """
+    from jdsearch import spark as sp
+
+    with sp.errors():
+        counts = sp.ingest(sp.session(master), list(inputs), out, text_column=text_column,
+                           partitions=partitions)
+    say(sp.summary(counts))
+
+
+@spark.command("dupes")
+@click.argument("out")
+@click.option("--threshold", type=click.FloatRange(0, 100), default=85.0, show_default=True)
+@_master_option
+def spark_dupes(out: str, threshold: float, master: str | None) -> None:
+    """Duplicate groups of a Spark clause table (written as OUT/groups, `dupes --json` shape).
+
+    \b
+    Examples:
+      jdsearch spark dupes spark-out
+    """
+    from jdsearch import spark as sp
+
+    with sp.errors():
+        sp.require_tables(out)
+        say(sp.summary(sp.dupes(sp.session(master), out, threshold=threshold)))
+
+
+@spark.command("themes")
+@click.argument("out")
+@click.option("--k", type=click.IntRange(2, 5000), help="Number of themes per kind.")
+@click.option("--sample-docs", type=click.IntRange(100), default=50_000, show_default=True,
+              help="Documents the theme model is fitted on; the rest are assigned in parallel.")
+@_master_option
+def spark_themes(out: str, k: int | None, sample_docs: int, master: str | None) -> None:
+    """Themes of a Spark clause table, and the taxonomy as OUT/taxonomy.{json,csv,ttl}.
+
+    \b
+    Examples:
+      jdsearch spark themes spark-out
+    """
+    from jdsearch import spark as sp
+
+    with sp.errors():
+        sp.require_tables(out)
+        say(sp.summary(sp.themes(sp.session(master), out, k=k, sample_docs=sample_docs)))
+
+
+@main.command()
+@click.argument("out")
+@_index_option
+@_master_option
+def load(out: str, index_dir: Path, master: str | None) -> None:
+    """Load results of `jdsearch spark` into a local index (search, web app, exports).
+
+    \b
+    Examples:
+      jdsearch load spark-out --index spark-index
+    """
+    from jdsearch import spark as sp
+
+    with sp.errors():
+        sp.require_tables(out)
+        say(sp.summary(sp.load(sp.session(master), out, index_dir)))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

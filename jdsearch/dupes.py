@@ -284,6 +284,16 @@ def minhash_signatures(
 
 def band_buckets(sig: np.ndarray, bands: int) -> list[np.ndarray]:
     """Per band, each row's bucket id (rows with equal band values share it)."""
+    out = []
+    for key in band_keys(sig, bands):
+        _, bucket = np.unique(key, return_inverse=True)
+        out.append(bucket.ravel())
+    return out
+
+
+def band_keys(sig: np.ndarray, bands: int) -> list[np.ndarray]:
+    """Per band, each row's band values as one 64-bit key: equal keys share a bucket. A key
+    depends on its row alone, so a cluster can join on it (jdsearch.spark's banding join)."""
     rows = sig.shape[1] // bands
     out = []
     for band in range(bands):
@@ -295,8 +305,7 @@ def band_buckets(sig: np.ndarray, bands: int) -> list[np.ndarray]:
                 if rows > 2
                 else key << 32 | block[:, r]
             )
-        _, bucket = np.unique(key, return_inverse=True)
-        out.append(bucket.ravel())
+        out.append(key)
     return out
 
 

@@ -1,9 +1,10 @@
 """Do theme and group ids, and human decisions, survive adding or editing one posting?
 
 Ingests N real zhaopin postings (a seeded sample of the dev file), computes groups and themes,
-records a few decisions, then (1) adds one posting as a new file and (2) edits one posting in
-place, re-ingesting after each. Reports the share of old theme/group ids still present with a
-membership Jaccard >= 0.8, and every decision's state. Writes bench/results/curate_stability.json.
+records one decision of most types, then (1) adds one posting as a new file and (2) edits one
+posting in place, re-ingesting after each, and (3) recomputes groups and themes from scratch.
+Reports the share of old theme/group ids still present with a membership Jaccard >= 0.8, and
+every decision's state. Writes bench/results/curate_stability.json.
 
     python bench/curate_stability.py [--n 2000] [--seed 7]
 """
@@ -62,6 +63,13 @@ def decide_some(corpus: Corpus) -> None:
     corpus.decide("theme-rename", "bench", theme=themes[0].theme_id, en="curated label")
     corpus.decide("theme-merge", "bench", theme=themes[2].theme_id, into=themes[1].theme_id)
     corpus.decide("theme-drop", "bench", theme=themes[3].theme_id)
+    corpus.decide("theme-split", "bench", theme=themes[4].theme_id, members=themes[4].members[-1:])
+    corpus.decide("theme-canonical", "bench", clause=themes[5].members[-1])
+    corpus.decide("group-canonical", "bench", clause=groups[2].members[-1].clause_id)
+    corpus.decide("group-accept", "bench", group=groups[3].group_id)
+    corpus.decide(
+        "group-move", "bench", clause=groups[4].members[-1].clause_id, to=groups[5].group_id
+    )
 
 
 def run(n: int, seed: int, path: Path = DATA) -> dict[str, object]:
@@ -79,8 +87,22 @@ def run(n: int, seed: int, path: Path = DATA) -> dict[str, object]:
         out["first_run_seconds"] = round(time.perf_counter() - t0, 1)
         decide_some(corpus)
         steps = {}
-        for step in ("add", "edit"):
+        for step in ("add", "edit", "refit"):
             before = snapshot(corpus)
+            t0 = time.perf_counter()
+            if step == "refit":  # a full recompute of groups and themes (pinned curated themes)
+                corpus.dupes(recompute=True)
+                corpus.themes(recompute=True)
+                after = snapshot(corpus)
+                steps[step] = {
+                    "seconds": round(time.perf_counter() - t0, 1),
+                    "themes": overlap_report(before[0], after[0]),
+                    "groups": overlap_report(before[1], after[1]),
+                    "decisions": {
+                        d["id"] + " " + d["type"]: d["status"] for d in corpus.decisions()
+                    },
+                }
+                continue
             if step == "add":
                 write_jsonl(docs / "one_more.jsonl", [extra])
             else:

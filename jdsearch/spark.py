@@ -371,9 +371,11 @@ def _templates(rows: Iterable[Any]) -> Iterator[tuple[str, int, str, bool]]:
 
 
 def _band_rows(rows: Iterable[tuple[int, str, bool]], finder: Any) -> Iterator[tuple]:
-    """((scheme, band, key), (template id, length, english)) for every band of every template's
-    signature: the same signatures and bands as the local LSH (2-grams too for short
-    templates). Only small values travel through the shuffle; texts join back later."""
+    """((scheme, band, key), (template id, template, english, all band keys)) for every band of
+    every template's signature: the same signatures and bands as the local LSH (2-grams too
+    for short templates). The texts travel with their buckets so a bucket verifies its own
+    pairs (no join of texts back onto candidate ids); the band keys let it verify a pair only
+    in the first band the two share."""
     from jdsearch.dupes import SHORT, band_keys, minhash_signatures
 
     items = list(rows)
@@ -385,28 +387,35 @@ def _band_rows(rows: Iterable[tuple[int, str, bool]], finder: Any) -> Iterator[t
             continue
         sig = minhash_signatures([templates[i] for i in idx], finder.num_perm, n,
                                  finder.random_state)
-        for band, keys in enumerate(band_keys(sig, finder.bands)):
-            for i, key in zip(idx, keys.tolist(), strict=True):
+        keys = band_keys(sig, finder.bands)
+        every = list(zip(*(k.tolist() for k in keys), strict=True))  # per row: all bands
+        for band, col in enumerate(keys):
+            for row, (i, key) in enumerate(zip(idx, col.tolist(), strict=True)):
                 tid, tpl, english = items[i]
-                yield (scheme, band, int(key)), (tid, len(tpl), english)
+                yield (scheme, band, int(key)), (tid, tpl, english, every[row])
 
 
-def _bucket_pairs(members: Iterable[tuple[int, int, bool]]) -> Iterator[tuple[int, int]]:
-    """Template id pairs (a < b) of one bucket that the local LSH would score: one language,
-    lengths within a factor two (numpy per row: a bucket can hold thousands)."""
+def _bucket_pairs(band: int, members: Iterable[tuple]) -> Iterator[tuple[int, int, str, str, bool]]:
+    """Template pairs (a < b, texts, english) of one bucket that the local LSH would score:
+    one language, lengths within a factor two, and this bucket's band the first band the two
+    share (so each pair is verified once per scheme; numpy per row: a bucket can hold
+    thousands)."""
     import numpy as np
 
-    ms = sorted(set(members))
+    ms = sorted({m[0]: m for m in members}.values(), key=lambda m: m[0])
     if len(ms) < 2:
         return
     tid = np.array([m[0] for m in ms], dtype=np.int64)
-    ln = np.array([m[1] for m in ms], dtype=np.int64)
+    ln = np.array([len(m[1]) for m in ms], dtype=np.int64)
     en = np.array([m[2] for m in ms], dtype=bool)
+    keys = np.array([m[3] for m in ms], dtype=np.uint64)
     for i in range(len(ms) - 1):
         rest = slice(i + 1, None)
         ok = (en[rest] == en[i]) & (np.minimum(ln[rest], ln[i]) * 2 >= np.maximum(ln[rest], ln[i]))
-        for j in tid[rest][ok].tolist():
-            yield (int(tid[i]), j) if tid[i] < j else (j, int(tid[i]))
+        ok &= np.argmax(keys[rest] == keys[i], axis=1) == band
+        for j in (np.flatnonzero(ok) + i + 1).tolist():
+            a, b = (i, j) if tid[i] < tid[j] else (j, i)
+            yield int(tid[a]), int(tid[b]), ms[a][1], ms[b][1], bool(en[i])
 
 
 def _verify_partition(rows: Iterable[tuple], threshold: float) -> Iterator[tuple[int, int]]:
@@ -493,19 +502,15 @@ def dupes(spark: Any, out: str, *, threshold: float = 85.0) -> dict[str, int]:
     templates = of_clause.select("tid", "template", "english").distinct().rdd.map(
         lambda r: (r["tid"], r["template"], bool(r["english"]))
     ).persist()
-    text = templates.map(lambda t: (t[0], (t[1], t[2])))
-    candidates = (
+    pairs = (
         templates.mapPartitions(lambda it: _band_rows(it, finder))
         .groupByKey()
-        .flatMap(lambda kv: _bucket_pairs(kv[1]))
-        .distinct()  # a pair shares buckets in many bands
-    )
-    pairs = (
-        candidates.join(text)  # (a, (b, (template a, english)))
-        .map(lambda kv: (kv[1][0], (kv[0], kv[1][1][0], kv[1][1][1])))
-        .join(text)  # (b, ((a, template a, english), (template b, _)))
-        .map(lambda kv: (kv[1][0][0], kv[0], kv[1][0][1], kv[1][1][0], kv[1][0][2]))
-        .mapPartitions(lambda it: _verify_partition(it, threshold))
+        .mapPartitions(
+            lambda kvs: _verify_partition(
+                (p for kv in kvs for p in _bucket_pairs(kv[0][1], kv[1])), threshold
+            )
+        )
+        .distinct()  # a short template's pair can meet in both schemes
     )
     edges = spark.createDataFrame(pairs, "a long, b long")
     nodes = of_clause.select(F.col("tid").alias("id")).distinct()

@@ -149,12 +149,17 @@ def test_duplicate_viewer_accepts_a_group_and_moves_a_member(
     from playwright.sync_api import expect
 
     logged = len(Corpus(curate_server.index).decisions())
-    (_, src_ids), (dst, dst_ids), (_, acc_ids) = _groups_by_wordings(curate_server.index)[-3:]
+    found = _groups_by_wordings(curate_server.index)
+    (_, src_ids), (dst, dst_ids), (_, acc_ids) = found[-3:]
+    _, rej_ids = found[-4]
     moved = src_ids[-1]
     with open_page(browser, curate_server, watch, "curate-dupes-2") as pg:
         pg.goto(f"/dupes?clause={acc_ids[0]}")
         pg.get_by_role("button", name="Accept group").click()
         expect(pg.locator("#status")).to_contain_text("group-accept")
+        pg.goto(f"/dupes?clause={rej_ids[0]}")
+        pg.get_by_role("button", name="None of these are duplicates").click()
+        expect(pg.locator("#status")).to_contain_text("group-reject")
         pg.goto(f"/dupes?clause={src_ids[0]}")
         card = pg.locator(f'article[data-clause-id="{moved}"]')
         card.get_by_label("Move to the group of").fill(dst)
@@ -162,9 +167,11 @@ def test_duplicate_viewer_accepts_a_group_and_moves_a_member(
         expect(pg.locator("#status")).to_contain_text("group-move")
     corpus = Corpus(curate_server.index)
     log = corpus.decisions()[logged:]
-    assert [d["type"] for d in log] == ["group-accept", "group-move"]
+    assert [d["type"] for d in log] == ["group-accept", "group-reject", "group-move"]
     assert all(d["status"] == "in force" for d in log)
     by_clause = corpus.group_view().by_clause
+    homes = [by_clause[c].group_id for c in rej_ids if c in by_clause]
+    assert len(homes) == len(set(homes))  # no two of the rejected group together any more
     assert by_clause[moved].group_id == by_clause[dst_ids[0]].group_id
     assert len({by_clause[c].group_id for c in acc_ids}) == 1
     corpus.close_all()
@@ -178,8 +185,8 @@ def test_theme_page_pins_a_canonical_and_drops_a_theme(
     corpus = Corpus(curate_server.index)
     logged = len(corpus.decisions())
     duty = [t for t in corpus.theme_view().themes if t.kind == "duty" and t.size > 2]
-    pinned, dropped = duty[-1], duty[-2]
-    member = pinned.members[-1]
+    pinned, dropped, parent = duty[-1], duty[-2], duty[-3]
+    member, split_off = pinned.members[-1], parent.members[-1]
     corpus.close_all()
     with open_page(browser, curate_server, watch, "curate-themes-2") as pg:
         pg.goto(f"/themes?theme={pinned.theme_id}")
@@ -192,9 +199,15 @@ def test_theme_page_pins_a_canonical_and_drops_a_theme(
         pg.goto(f"/themes?theme={dropped.theme_id}")
         pg.get_by_role("button", name="Not a theme").click()
         expect(pg.locator("#status")).to_contain_text("theme-drop")
+        pg.goto(f"/themes?theme={parent.theme_id}")
+        row = pg.locator(f'li[data-clause-id="{split_off}"]')
+        row.get_by_role("button", name="Split into a new theme").click()
+        expect(pg.locator("#status")).to_contain_text("theme-split")
     corpus = Corpus(curate_server.index)
     log = corpus.decisions()[logged:]
-    assert [d["type"] for d in log] == ["theme-canonical", "theme-drop"]
+    assert [d["type"] for d in log] == ["theme-canonical", "theme-drop", "theme-split"]
+    home = corpus.store().theme_assignment()[split_off]
+    assert home != parent.theme_id and corpus.theme_view().by_id[home].size == 1
     assert all(d["status"] == "in force" for d in log)
     view = corpus.theme_view()
     assert view.by_id[pinned.theme_id].canonical_id == member

@@ -846,7 +846,7 @@ def curate_theme(
     \b
     Examples:
       jdsearch curate theme rename 推广信息档案 --en 'Market information files'
-      jdsearch curate theme merge 销售渠道拓展的宏观规划能力 --into 拥有成熟营销团队 --reason 'one profile'
+      jdsearch curate theme merge 宏观规划能力 --into 拥有成熟营销团队 --reason 'one profile'
       jdsearch curate theme drop 制定終端開發
     """
     corpus = _corpus(index_dir)

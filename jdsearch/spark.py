@@ -670,6 +670,8 @@ def themes(
         model = {}
         for kind in {t.kind for t in result.themes}:
             members = [(cid, tid) for cid, tid in assignment.items() if by_id[cid].kind == kind]
+            if not members:  # the sample's themes of this kind kept no clause: none to join
+                continue
             docs_k = [own_words(t) for t in _coarse(table, [by_id[c] for c, _ in members])]
             model[kind] = _centroids(docs_k, [t for _, t in members])
         bc = spark.sparkContext.broadcast(model)

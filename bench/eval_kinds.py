@@ -44,6 +44,11 @@ LABELS = kd.ROOT / "bench" / "labels"
 RESULTS = kd.ROOT / "bench" / "results"
 KINDS = ("duty", "requirement", "other")
 CODE = {"d": "duty", "r": "requirement", "o": "other"}
+FRAG_PLAN = [
+    ("zh-Hans", "zhaopin", 80, 1),
+    ("zh-Hant", "zhaopin-tw", 50, 1),
+    ("en", "google", 30, 2),
+]
 HAND_PLAN = {  # set -> [(lang, source, count, max per posting)]
     "test": [
         ("zh-Hans", "zhaopin", 220, 2),
@@ -57,16 +62,8 @@ HAND_PLAN = {  # set -> [(lang, source, count, max per posting)]
         ("en", "google", 100, 4),
     ],
     # short or dangling test-split clauses (where fragments are): the fragment rule's yardstick
-    "frag": [
-        ("zh-Hans", "zhaopin", 80, 1),
-        ("zh-Hant", "zhaopin-tw", 50, 1),
-        ("en", "google", 30, 2),
-    ],
-    "frag-dev": [
-        ("zh-Hans", "zhaopin", 80, 1),
-        ("zh-Hant", "zhaopin-tw", 50, 1),
-        ("en", "google", 30, 2),
-    ],
+    "frag": FRAG_PLAN,
+    "frag-dev": FRAG_PLAN,  # the same plan drawn from the dev split
 }
 SPLIT_OF_SET = {"test": "test", "dev": "dev", "frag": "test", "frag-dev": "dev"}
 _FRAG_CANDIDATE = re.compile(r"(^[,，、;；)）])|([,，、:：/]\s*$)")

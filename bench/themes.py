@@ -32,6 +32,7 @@ import platform
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -161,8 +162,6 @@ def scaled_clauses(n: int):
 
     from theme_data import coarse_tokens, load_clauses
 
-    from jdsearch.store import Clause
-
     base = load_clauses("duty", duty_headings=False) + load_clauses(
         "requirement", duty_headings=False
     )
@@ -178,24 +177,9 @@ def scaled_clauses(n: int):
                 t = list(t)
                 if len(t) > 2:
                     t.pop(rng.randrange(len(t)))
-                c = Clause(
-                    f"{c.clause_id}~{copy}",
-                    f"{c.doc_id}~{copy}",
-                    *[
-                        getattr(c, f)
-                        for f in (
-                            "source",
-                            "section",
-                            "heading",
-                            "position",
-                            "kind",
-                            "lang",
-                            "text",
-                            "norm",
-                            "start",
-                            "end",
-                        )
-                    ],
+                c = replace(  # a copy as before: not a fragment whatever the original
+                    c, clause_id=f"{c.clause_id}~{copy}", doc_id=f"{c.doc_id}~{copy}",
+                    fragment=False,
                 )
             clauses.append(c)
             toks.append(t)

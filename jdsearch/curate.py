@@ -449,7 +449,7 @@ def finish_themes(store: ClauseStore, result: Any, index_dir: Path | None = None
     themes, areas, assignment = result.themes, result.areas, result.assignment
     old_theme, _ = stable.memberships(store)
     used = set(json.loads(store.get_meta("theme_ids_used") or "[]")) | set(old_theme)
-    old_area = _old_areas(store, old_theme)
+    old_area = _old_areas(_stored_areas(store), old_theme)
     used |= set(old_area)
     mint = _Minter(used)
     by_kind: dict[str, list[Any]] = {}
@@ -524,20 +524,21 @@ def keep_pinned(store: ClauseStore, result: Any, pinned: list[Any], by_id: dict[
     its old area's clauses (its old area when the refit left none of that kind)."""
     if not pinned:
         return
-    from jdsearch.stable import describe_members
+    from jdsearch.stable import describe_members, memberships
+    from jdsearch.themes import Area
 
     _make_room(result, {t.theme_id for t in pinned})
 
-    old_theme, _ = _memberships(store)
-    old_area = _old_areas(store, old_theme)
-    old_area_of = {tid: aid for aid, tids in _old_area_themes(store).items() for tid in tids}
+    stored = _stored_areas(store)
+    old_area = _old_areas(stored, memberships(store)[0])
+    old_area_of = {tid: a for a in stored for tid in a.theme_ids}
     new_area = {
         a.area_id: {c for t in result.themes if t.area_id == a.area_id for c in t.members}
         for a in result.areas
     }
     for t in pinned:
-        aid = old_area_of.get(t.theme_id, "")
-        want = old_area.get(aid, set())
+        old = old_area_of.get(t.theme_id)
+        want = old_area.get(old.area_id, set()) if old else set()
         same_kind = [a for a in result.areas if a.kind == t.kind]
         area = max(
             same_kind,
@@ -545,7 +546,11 @@ def keep_pinned(store: ClauseStore, result: Any, pinned: list[Any], by_id: dict[
             default=None,
         )
         if area is None:
-            area = _stored_area(store, aid, t)
+            area = (
+                Area(old.area_id, old.kind, old.label_en, old.label_zh)
+                if old
+                else Area(t.theme_id.rstrip("0123456789") + "A0", t.kind, t.label_en, t.label_zh)
+            )
             result.areas.append(area)
             new_area[area.area_id] = set()
         t.area_id = area.area_id
@@ -574,37 +579,19 @@ def _make_room(result: Any, ids: set[str]) -> None:
             result.assignment[cid] = t.theme_id
 
 
-def _memberships(store: ClauseStore) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    from jdsearch import stable
-
-    return stable.memberships(store)
-
-
-def _old_area_themes(store: ClauseStore) -> dict[str, list[str]]:
-    raw = store.get_meta("themes_model")
-    return {a["area_id"]: a.get("theme_ids", []) for a in json.loads(raw or "{}").get("areas", [])}
-
-
-def _stored_area(store: ClauseStore, area_id: str, t: Any) -> Any:
+def _stored_areas(store: ClauseStore) -> list[Any]:
+    """The areas of the stored themes model (each with its theme ids)."""
     from jdsearch.themes import Area
 
     raw = json.loads(store.get_meta("themes_model") or "{}")
-    a = next((a for a in raw.get("areas", []) if a["area_id"] == area_id), None)
-    if a is not None:
-        return Area(a["area_id"], a["kind"], a["label_en"], a["label_zh"], [])
-    return Area(area_id or t.theme_id.rstrip("0123456789") + "A0", t.kind, t.label_en, t.label_zh)
+    return [Area(**a) for a in raw.get("areas", [])]
 
 
-def _old_areas(store: ClauseStore, old_theme: dict[str, set[str]]) -> dict[str, set[str]]:
-    raw = store.get_meta("themes_model")
-    if not raw:
-        return {}
-    out: dict[str, set[str]] = {}
-    for a in json.loads(raw).get("areas", []):
-        out[a["area_id"]] = {
-            cid for tid in a.get("theme_ids", []) for cid in old_theme.get(tid, ())
-        }
-    return out
+def _old_areas(areas: Sequence[Any], old_theme: dict[str, set[str]]) -> dict[str, set[str]]:
+    """area id -> the clauses of its themes."""
+    return {
+        a.area_id: {cid for tid in a.theme_ids for cid in old_theme.get(tid, ())} for a in areas
+    }
 
 
 class _Minter:

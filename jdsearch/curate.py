@@ -113,18 +113,36 @@ def key_of(c: Clause) -> dict[str, str]:
     return {"doc": c.doc_id, "norm": c.norm, "text": c.text}
 
 
+def one_key(store: ClauseStore, c: Clause) -> dict[str, Any]:
+    """:func:`key_of` for a decision about this very clause (a canonical choice): a document
+    that repeats the wording gets ``nth``, the clause's place among the repeats in document
+    order, so the one a person clicked is the one chosen (no ``nth``: the first)."""
+    key: dict[str, Any] = key_of(c)
+    twins = Keys(store).ids.get((c.doc_id, c.norm), [])
+    if c.clause_id in twins and twins.index(c.clause_id) > 0:
+        key["nth"] = twins.index(c.clause_id)
+    return key
+
+
 class Keys:
     """Resolves clause keys (document + normalised text) to the clause ids of today's index."""
 
     def __init__(self, store: ClauseStore) -> None:
         self.ids: dict[tuple[str, str], list[str]] = {}
-        for cid, doc, norm in store.q("SELECT clause_id, doc_id, norm FROM clauses"):
+        rows = store.q("SELECT clause_id, doc_id, norm FROM clauses ORDER BY doc_id, position")
+        for cid, doc, norm in rows:
             self.ids.setdefault((doc, norm), []).append(cid)
 
-    def __call__(self, key: dict[str, str] | None) -> list[str]:
+    def __call__(self, key: dict[str, Any] | None) -> list[str]:
+        """The clauses a key names, in document order; a key with ``nth`` puts that repeat
+        first (the one a single-clause decision means)."""
         if not key:
             return []
-        return self.ids.get((key.get("doc", ""), key.get("norm", "")), [])
+        ids = self.ids.get((key.get("doc", ""), key.get("norm", "")), [])
+        nth = int(key.get("nth") or 0)
+        if 0 < nth < len(ids):
+            return [ids[nth], *ids[:nth], *ids[nth + 1 :]]
+        return ids
 
     def many(self, keys: Iterable[dict[str, str]]) -> list[str]:
         return [cid for k in keys for cid in self(k)]
@@ -947,7 +965,7 @@ def make(store: ClauseStore, kind: str, args: dict[str, Any], reason: str = "") 
     if kind == "group-canonical":
         c = resolve_clause(store, need("clause"))
         gid, _ = _group_ref(store, c.clause_id)
-        return new_decision(kind, reason, clause=key_of(c), group=gid)
+        return new_decision(kind, reason, clause=one_key(store, c), group=gid)
     if kind == "theme-rename":
         tid, anchor = _theme_ref(store, need("theme"))
         labels = {lang: a[lang] for lang in LABEL_LANGS if a.get(lang)}
@@ -977,7 +995,7 @@ def make(store: ClauseStore, kind: str, args: dict[str, Any], reason: str = "") 
         tid = store.theme_assignment().get(c.clause_id)
         if tid is None:
             raise JdsearchError(f"clause {c.clause_id} is in no theme")
-        return new_decision(kind, reason, clause=key_of(c), theme=tid)
+        return new_decision(kind, reason, clause=one_key(store, c), theme=tid)
     if kind == "theme-drop":
         tid, anchor = _theme_ref(store, need("theme"))
         ids = [cid for cid, t in store.theme_assignment().items() if t == tid]

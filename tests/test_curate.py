@@ -498,3 +498,31 @@ def test_a_group_whose_canonical_changed_keeps_its_id(sample_index):
     ids = [g.group_id for g in out]
     assert old_id in ids and "0123456789ab" not in ids
     assert len(set(ids)) == len(ids)  # the stray group was not given a kept id
+
+
+def test_the_repeat_a_person_clicked_is_the_one_made_canonical(curated):
+    """A posting can repeat a wording (the sample's 004 does); a decision names clauses by
+    document + wording, so a canonical choice also records which repeat (``nth``) — each
+    repeat can be chosen, and the choice holds through a recompute."""
+    corpus, _ = curated
+    twins = None
+    for g in corpus.group_view().groups:
+        by_key: dict[tuple[str, str], list[str]] = {}
+        for m in g.members:
+            c = corpus.clause(m.clause_id)
+            by_key.setdefault((c.doc_id, c.norm), []).append(c.clause_id)
+        twins = next((ids for ids in by_key.values() if len(ids) > 1), None)
+        if twins:
+            break
+    assert twins, "the sample corpus has a posting repeating a grouped wording"
+    for cid in reversed(twins):  # the later repeat first: the default would pick the first
+        d = corpus.decide("group-canonical", clause=cid)
+        assert d["status"] == "in force"
+        assert corpus.group_view().by_clause[cid].canonical_id == cid
+    last = twins[0]
+    corpus.dupes(recompute=True)
+    assert corpus.group_view().by_clause[last].canonical_id == last
+    later = twins[-1]
+    corpus.decide("group-canonical", clause=later)
+    corpus.dupes(recompute=True)
+    assert corpus.group_view().by_clause[later].canonical_id == later

@@ -337,7 +337,9 @@ class ThemeModel:
 
     def word_centroids(self) -> sparse.csr_matrix:
         """k x V: each theme's L2-normalised mean of its members' damped word vectors (sparse,
-        whatever space the clustering ran in)."""
+        whatever space the clustering ran in); 0 x V when pruning left no theme."""
+        if self.k_ == 0:
+            return sparse.csr_matrix((0, self.words_x_.shape[1]), dtype=np.float32)
         words = l2_normalize(self.words_x_ @ sparse.diags(self.weights_.astype(np.float32)))
         ok = self.labels_ >= 0
         y = sparse.csr_matrix(

@@ -556,3 +556,18 @@ def test_skos_area_and_theme_labels_in_three_tags(exports):
     definitions = list(g.objects(None, SKOS.definition))
     assert definitions and all(d.language in {"en", "zh-Hans", "zh-Hant"} for d in definitions)
     assert _s2t("客户档案") == "客戶檔案"
+
+
+def test_one_posting_alone_makes_no_theme_and_no_crash(sample_index: Corpus):
+    """min_documents=2 dissolves every theme of a single posting: the fit must end with no
+    theme, every unit unthemed (found by Spark's sampled fit, whose sample can be that small)."""
+    clauses = sample_index.clauses()
+    doc = Counter(c.doc_id for c in clauses if c.kind == "duty").most_common(1)[0][0]
+    one = [c for c in clauses if c.doc_id == doc]
+    tokens = dict(zip([c.clause_id for c in one], analyser_tokens(one), strict=True))
+    result = build_themes(one, {}, lambda cs: [tokens[c.clause_id] for c in cs])
+    assert not [t for t in result.themes if t.kind == "duty"]
+    duties = [c for c in one if c.kind == "duty" and not is_fragment(c)]
+    assert not {c.clause_id for c in duties} & set(result.assignment)
+    assert len(duties) >= 10 and result.params["duty_k"] == 0
+    assert set(result.unthemed["duty"]) >= {c.clause_id for c in duties}

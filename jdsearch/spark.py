@@ -7,10 +7,11 @@ Nothing here re-implements a stage: executors run jdsearch's own code.
   first, so one big JSON-lines export is parsed by every core. Clause ids, texts and kinds are
   those of a local ingest of the same paths. Parquet postings are read by Spark itself.
 - ``dupes``: statements (:func:`jdsearch.dupes.statement_of`) and MinHash signatures
-  (:func:`jdsearch.dupes.minhash_signatures`) per partition; candidates by a banding join on
-  :func:`jdsearch.dupes.band_keys` (the local LSH buckets); each pair verified with the local
-  rapidfuzz rule; connected components by iterative min-label propagation. Every local step is
-  pair-local, so each component is then grouped by :class:`jdsearch.dupes.DuplicateFinder`
+  (:func:`jdsearch.dupes.minhash_signatures`) per partition; candidates by a banding self-join
+  in Spark SQL on :func:`jdsearch.dupes.band_keys` (the local LSH buckets; buckets of one
+  template are dropped first); each distinct pair verified once with the local rapidfuzz
+  rule; connected components by alternating large-star / small-star rounds. Every local step
+  is pair-local, so each component is then grouped by :class:`jdsearch.dupes.DuplicateFinder`
   itself (canonical choice and the chaining guard), giving the local groups.
 - ``themes``: :func:`jdsearch.themes.build_themes` on the driver over a sample of documents
   (all of them when they fit), then every other clause assigned in parallel to the nearest
@@ -370,16 +371,21 @@ def _templates(rows: Iterable[Any]) -> Iterator[tuple[str, int, str, bool]]:
         yield r["clause_id"], _template_id(tpl, english), tpl, english
 
 
-def _band_rows(rows: Iterable[tuple[int, str, bool]], finder: Any) -> Iterator[tuple]:
-    """((scheme, band, key), (template id, template, english, all band keys)) for every band of
-    every template's signature: the same signatures and bands as the local LSH (2-grams too
-    for short templates). The texts travel with their buckets so a bucket verifies its own
-    pairs (no join of texts back onto candidate ids); the band keys let it verify a pair only
-    in the first band the two share."""
+def _signature_rows(rows: Iterable[tuple[int, str, bool]], finder: Any) -> Iterator[tuple]:
+    """(template id, template, english, length, band keys, short band keys) of each template:
+    the same MinHash signatures and band keys as the local LSH (a signature depends on its
+    text alone, so a partition computes its own), the 2-gram scheme's keys only for short
+    templates (else None). One row per template: Spark explodes the bands itself, so no
+    Python row per band crosses into the JVM."""
+    import numpy as np
+
     from jdsearch.dupes import SHORT, band_keys, minhash_signatures
 
     items = list(rows)
+    if not items:
+        return
     templates = [t for _, t, _ in items]
+    keys: list[list[list[int] | None]] = [[None, None] for _ in items]
     schemes = [(list(range(len(items))), finder.ngram)]
     schemes.append(([i for i, t in enumerate(templates) if len(t) < SHORT + 4], 2))
     for scheme, (idx, n) in enumerate(schemes):
@@ -387,35 +393,45 @@ def _band_rows(rows: Iterable[tuple[int, str, bool]], finder: Any) -> Iterator[t
             continue
         sig = minhash_signatures([templates[i] for i in idx], finder.num_perm, n,
                                  finder.random_state)
-        keys = band_keys(sig, finder.bands)
-        every = list(zip(*(k.tolist() for k in keys), strict=True))  # per row: all bands
-        for band, col in enumerate(keys):
-            for row, (i, key) in enumerate(zip(idx, col.tolist(), strict=True)):
-                tid, tpl, english = items[i]
-                yield (scheme, band, int(key)), (tid, tpl, english, every[row])
+        # uint64 keys as Spark longs: the same bits, so equal keys stay equal
+        cols = np.stack(band_keys(sig, finder.bands), axis=1).view(np.int64).tolist()
+        for i, row in zip(idx, cols, strict=True):
+            keys[i][scheme] = row
+    for (tid, tpl, english), (k0, k1) in zip(items, keys, strict=True):
+        yield tid, tpl, english, len(tpl), k0, k1
 
 
-def _bucket_pairs(band: int, members: Iterable[tuple]) -> Iterator[tuple[int, int, str, str, bool]]:
-    """Template pairs (a < b, texts, english) of one bucket that the local LSH would score:
-    one language, lengths within a factor two, and this bucket's band the first band the two
-    share (so each pair is verified once per scheme; numpy per row: a bucket can hold
-    thousands)."""
-    import numpy as np
+def _candidates(spark: Any, signatures: Any) -> Any:
+    """DataFrame(a, b, ta, tb, english): every template pair the local LSH would score — the
+    two share a bucket (scheme, band, key) in either scheme, speak one language and have
+    lengths within a factor two — once, with both texts. All in Spark SQL: buckets of one
+    template (most of them) are dropped before any pair is formed."""
+    from pyspark.sql import functions as F
 
-    ms = sorted({m[0]: m for m in members}.values(), key=lambda m: m[0])
-    if len(ms) < 2:
-        return
-    tid = np.array([m[0] for m in ms], dtype=np.int64)
-    ln = np.array([len(m[1]) for m in ms], dtype=np.int64)
-    en = np.array([m[2] for m in ms], dtype=bool)
-    keys = np.array([m[3] for m in ms], dtype=np.uint64)
-    for i in range(len(ms) - 1):
-        rest = slice(i + 1, None)
-        ok = (en[rest] == en[i]) & (np.minimum(ln[rest], ln[i]) * 2 >= np.maximum(ln[rest], ln[i]))
-        ok &= np.argmax(keys[rest] == keys[i], axis=1) == band
-        for j in (np.flatnonzero(ok) + i + 1).tolist():
-            a, b = (i, j) if tid[i] < tid[j] else (j, i)
-            yield int(tid[a]), int(tid[b]), ms[a][1], ms[b][1], bool(en[i])
+    exploded = [
+        signatures.where(F.col(col).isNotNull()).select(
+            "tid", "length", "english", F.lit(scheme).alias("scheme"),
+            F.posexplode(col).alias("band", "key"),
+        )
+        for scheme, col in enumerate(("k0", "k1"))
+    ]
+    bucket = ["scheme", "band", "key"]
+    rows = exploded[0].unionByName(exploded[1])
+    shared = rows.groupBy(*bucket).count().where("count > 1").select(*bucket)
+    rows = rows.join(shared, bucket, "left_semi")
+    x, y = rows.alias("x"), rows.alias("y")
+    on = [F.col(f"x.{c}") == F.col(f"y.{c}") for c in bucket] + [
+        F.col("x.tid") < F.col("y.tid"),
+        F.col("x.english") == F.col("y.english"),
+        F.least("x.length", "y.length") * 2 >= F.greatest("x.length", "y.length"),
+    ]
+    pairs = x.join(y, on).select(F.col("x.tid").alias("a"), F.col("y.tid").alias("b")).distinct()
+    text = signatures.select("tid", "template", "english")
+    return (
+        pairs.join(text.withColumnRenamed("tid", "a").withColumnRenamed("template", "ta"), "a")
+        .join(text.select(F.col("tid").alias("b"), F.col("template").alias("tb")), "b")
+        .select("a", "b", "ta", "tb", "english")
+    )
 
 
 def _verify_partition(rows: Iterable[tuple], threshold: float) -> Iterator[tuple[int, int]]:
@@ -439,40 +455,59 @@ def _verify_partition(rows: Iterable[tuple], threshold: float) -> Iterator[tuple
 
 
 def components(spark: Any, nodes: Any, edges: Any) -> Any:
-    """Connected components (node -> smallest node id in its component) by iterative min-label
-    propagation: each round every node takes the smallest label among itself and its
-    neighbours, until no label changes. ``nodes``: DataFrame(id); ``edges``: DataFrame(a, b)."""
+    """Connected components (node -> smallest node id in its component) by the alternating
+    large-star / small-star algorithm (Kiveris et al., "Connected Components in MapReduce and
+    Beyond", 2014): each round re-links every node's larger neighbours to the smallest node it
+    sees, then its smaller ones; the graph contracts into stars around each component's
+    smallest id in O(log^2 n) rounds (plain min-label propagation needs as many rounds as a
+    component's diameter: a long chain of variants took a Spark job per link). ``nodes``:
+    DataFrame(id); ``edges``: DataFrame(a, b); each round is checkpointed (a round must not
+    recompute the Python stage that produced the edges)."""
     from pyspark.sql import functions as F
 
-    both = edges.select("a", "b").union(edges.select(F.col("b").alias("a"), F.col("a").alias("b")))
-    both = both.persist()
-    labels = nodes.select(F.col("id"), F.col("id").alias("label")).persist()
+    def neighbours(e: Any) -> Any:
+        return e.union(e.select(F.col("b").alias("a"), F.col("a").alias("b")))
+
+    def relink(e: Any, larger: bool) -> Any:
+        both = neighbours(e)
+        if not larger:  # small-star: a node and its smaller neighbours, to the smallest
+            both = both.where(F.col("b") < F.col("a"))
+        low = both.groupBy("a").agg(F.least(F.min("b"), F.col("a")).alias("m"))
+        side = both.where(F.col("b") > F.col("a")) if larger else both
+        out = side.join(low, "a").select(F.col("b").alias("a"), F.col("m").alias("b"))
+        if not larger:  # the node itself joins its smallest neighbour too
+            out = out.union(low.select("a", F.col("m").alias("b")))
+        return out.where(F.col("a") != F.col("b")).distinct()
+
+    e = edges.select("a", "b").where(F.col("a") != F.col("b")).distinct().localCheckpoint()
     for _ in range(_MAX_CC_ROUNDS):
-        offered = both.join(labels, both.a == labels.id).select(
-            F.col("b").alias("id"), F.col("label")
-        )
-        new = labels.union(offered).groupBy("id").agg(F.min("label").alias("label"))
-        new = new.localCheckpoint()
-        changed = new.join(labels.withColumnRenamed("label", "old"), "id").filter(
-            F.col("label") != F.col("old")
-        ).limit(1).count()
-        labels.unpersist()
-        labels = new
-        if not changed:
+        new = relink(relink(e, larger=True), larger=False).localCheckpoint()
+        same = new.exceptAll(e).limit(1).count() == 0 and e.exceptAll(new).limit(1).count() == 0
+        e = new
+        if same:
             break
     else:
         raise JdsearchError("connected components did not converge")
-    both.unpersist()
-    return labels
+    star = neighbours(e).groupBy("a").agg(F.least(F.min("b"), F.col("a")).alias("label"))
+    return (
+        nodes.select("id")
+        .join(star, nodes.id == star.a, "left")
+        .select("id", F.coalesce("label", "id").alias("label"))
+    )
 
 
-def _group_component(rows: Iterable[Any], finder_args: dict[str, Any]) -> Iterator[str]:
-    """One component's groups, by the local DuplicateFinder (pair-local: the same groups as a
-    whole-corpus run), as ``dupes --json`` objects with the finder's verified edges."""
+def _group_components(rows: Iterable[Any], finder_args: dict[str, Any]) -> Iterator[str]:
+    """The groups of the whole components in one partition, by the local DuplicateFinder, as
+    ``dupes --json`` objects with the finder's verified edges. One fit per partition, not per
+    component (thousands of tiny fits cost more than the work): every step of the finder is
+    pair-local, and a pair across two components would have joined them, so a fit on a union
+    of components gives each component's groups — what a whole-corpus run gives."""
     from jdsearch.dupes import DuplicateFinder
     from jdsearch.serialize import group_json
 
     clauses = [_clause_of(r) for r in rows]
+    if not clauses:
+        return
     finder = DuplicateFinder(**finder_args).fit(clauses)
     by_id = {c.clause_id: c for c in clauses}
     for g in finder.groups_:
@@ -499,18 +534,16 @@ def dupes(spark: Any, out: str, *, threshold: float = 85.0) -> dict[str, int]:
         .map(lambda t: (t[0], t[1], t[2], "1" if t[3] else "")),
         tpl_schema,
     ).persist()
-    templates = of_clause.select("tid", "template", "english").distinct().rdd.map(
-        lambda r: (r["tid"], r["template"], bool(r["english"]))
+    sig_schema = "tid long, template string, english boolean, length int, " \
+        "k0 array<long>, k1 array<long>"
+    signatures = spark.createDataFrame(
+        of_clause.select("tid", "template", "english").distinct().rdd.map(
+            lambda r: (r["tid"], r["template"], bool(r["english"]))
+        ).mapPartitions(lambda it: _signature_rows(it, finder)),
+        sig_schema,
     ).persist()
-    pairs = (
-        templates.mapPartitions(lambda it: _band_rows(it, finder))
-        .groupByKey()
-        .mapPartitions(
-            lambda kvs: _verify_partition(
-                (p for kv in kvs for p in _bucket_pairs(kv[0][1], kv[1])), threshold
-            )
-        )
-        .distinct()  # a short template's pair can meet in both schemes
+    pairs = _candidates(spark, signatures).rdd.mapPartitions(
+        lambda it: _verify_partition(it, threshold)
     )
     edges = spark.createDataFrame(pairs, "a long, b long")
     nodes = of_clause.select(F.col("tid").alias("id")).distinct()
@@ -519,8 +552,8 @@ def dupes(spark: Any, out: str, *, threshold: float = 85.0) -> dict[str, int]:
     sizes = comp.groupBy("label").count().filter("count > 1")
     grouped = clauses.join(comp, "clause_id").join(sizes.select("label"), "label")
     args = {"threshold": threshold}
-    results = grouped.rdd.map(lambda r: (r["label"], r)).groupByKey().flatMap(
-        lambda kv: _group_component(kv[1], args)
+    results = grouped.repartition("label").rdd.mapPartitions(
+        lambda rows: _group_components(rows, args)
     ).persist()
     groups = results.filter(lambda s: s.startswith('{"g"')).map(
         lambda s: json.dumps(json.loads(s)["g"], ensure_ascii=False)
@@ -535,7 +568,7 @@ def dupes(spark: Any, out: str, *, threshold: float = 85.0) -> dict[str, int]:
         [(json.dumps({"threshold": threshold, "finder": finder.params}),)], "params string"
     ).write.mode("overwrite").parquet(_join(out, GROUPS + "_params"))
     results.unpersist()
-    templates.unpersist()
+    signatures.unpersist()
     of_clause.unpersist()
     return {"groups": spark.read.parquet(_join(out, GROUPS)).count()}
 

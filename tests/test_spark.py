@@ -119,6 +119,29 @@ def test_components_by_label_propagation(spark) -> None:  # type: ignore[no-unty
     assert labels == {1: 1, 2: 2, 3: 3, 4: 2, 5: 3, 6: 6, 7: 3, 8: 6, 9: 3}
 
 
+def test_components_match_scipy_on_long_chains_and_a_random_graph(spark) -> None:  # type: ignore[no-untyped-def]
+    """Shortcutting must not merge or split components: a 300-node path with ids in a shuffled
+    order (the worst case for plain propagation) and a sparse random graph, against scipy."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rng = np.random.default_rng(7)
+    n = 900
+    path = rng.permutation(np.arange(300))
+    chain = list(zip(path[:-1].tolist(), path[1:].tolist(), strict=True))
+    rand = rng.integers(300, n, size=(500, 2)).tolist()
+    pairs = [(int(a), int(b)) for a, b in chain + rand if a != b]
+    nodes = spark.createDataFrame([(i,) for i in range(n)], "id long")
+    labels = dict(S.components(spark, nodes, spark.createDataFrame(pairs, "a long, b long"))
+                  .collect())
+    a, b = np.array(pairs).T
+    _, comp = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)),
+                                   directed=False)
+    want = {i: int(np.flatnonzero(comp == comp[i]).min()) for i in range(n)}
+    assert labels == want
+
+
 def test_themes_equal_local_and_load_searches(out, local, work) -> None:  # type: ignore[no-untyped-def]
     want = {(t.theme_id, t.label_en, t.label_zh, t.canonical_id, t.size) for t in local.themes()}
     model = json.loads((out / "themes.json").read_text("utf-8"))

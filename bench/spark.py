@@ -222,6 +222,7 @@ def run_local(path: str, idx: str) -> None:
         t0 = time.perf_counter()
         fn()
         stages[name] = round(time.perf_counter() - t0, 1)
+        print(f"{name}: {stages[name]} s", file=sys.stderr, flush=True)  # kept if cut short
     print(json.dumps(stages))
 
 
@@ -238,6 +239,7 @@ def run_spark(path: str, out: str) -> None:
         t0 = time.perf_counter()
         fn()
         stages[name] = round(time.perf_counter() - t0, 1)
+        print(f"{name}: {stages[name]} s", file=sys.stderr, flush=True)  # kept if cut short
     print(json.dumps(stages))
 
 

@@ -7,12 +7,13 @@ Nothing here re-implements a stage: executors run jdsearch's own code.
   first, so one big JSON-lines export is parsed by every core. Clause ids, texts and kinds are
   those of a local ingest of the same paths. Parquet postings are read by Spark itself.
 - ``dupes``: statements (:func:`jdsearch.dupes.statement_of`) and MinHash signatures
-  (:func:`jdsearch.dupes.minhash_signatures`) per partition; candidates by a banding self-join
-  in Spark SQL on :func:`jdsearch.dupes.band_keys` (the local LSH buckets; buckets of one
-  template are dropped first); each distinct pair verified once with the local rapidfuzz
-  rule; connected components by alternating large-star / small-star rounds. Every local step
-  is pair-local, so each component is then grouped by :class:`jdsearch.dupes.DuplicateFinder`
-  itself (canonical choice and the chaining guard), giving the local groups.
+  (:func:`jdsearch.dupes.minhash_signatures`) per partition; LSH buckets of
+  :func:`jdsearch.dupes.band_keys` formed in Spark SQL (buckets of one template dropped
+  there), each bucket's pairs verified in its own task with the local rapidfuzz rule (a pair
+  once per scheme, in the first band the two share); connected components by alternating
+  large-star / small-star rounds. Every local step is pair-local, so the components are then
+  grouped by :class:`jdsearch.dupes.DuplicateFinder` itself (canonical choice and the chaining
+  guard), giving the local groups.
 - ``themes``: :func:`jdsearch.themes.build_themes` on the driver over a sample of documents
   (all of them when they fit), then every other clause assigned in parallel to the nearest
   theme centroid in the sample's TF-IDF space. Why not Spark ML k-means: the local stage
@@ -401,37 +402,51 @@ def _signature_rows(rows: Iterable[tuple[int, str, bool]], finder: Any) -> Itera
         yield tid, tpl, english, len(tpl), k0, k1
 
 
-def _candidates(spark: Any, signatures: Any) -> Any:
-    """DataFrame(a, b, ta, tb, english): every template pair the local LSH would score — the
-    two share a bucket (scheme, band, key) in either scheme, speak one language and have
-    lengths within a factor two — once, with both texts. All in Spark SQL: buckets of one
-    template (most of them) are dropped before any pair is formed."""
+def _buckets(signatures: Any) -> Any:
+    """DataFrame(scheme, band, key, members): every LSH bucket holding two or more templates,
+    with each member's (tid, template, english, band keys of the bucket's scheme). Exploding
+    the bands, counting buckets and dropping the singletons (most of them) run in Spark SQL;
+    a template's text then travels once per shared bucket (not once per candidate pair: big
+    buckets make pairs grow with the square of their size)."""
     from pyspark.sql import functions as F
 
     exploded = [
         signatures.where(F.col(col).isNotNull()).select(
-            "tid", "length", "english", F.lit(scheme).alias("scheme"),
-            F.posexplode(col).alias("band", "key"),
+            "tid", F.lit(scheme).alias("scheme"), F.posexplode(col).alias("band", "key")
         )
         for scheme, col in enumerate(("k0", "k1"))
     ]
     bucket = ["scheme", "band", "key"]
     rows = exploded[0].unionByName(exploded[1])
     shared = rows.groupBy(*bucket).count().where("count > 1").select(*bucket)
-    rows = rows.join(shared, bucket, "left_semi")
-    x, y = rows.alias("x"), rows.alias("y")
-    on = [F.col(f"x.{c}") == F.col(f"y.{c}") for c in bucket] + [
-        F.col("x.tid") < F.col("y.tid"),
-        F.col("x.english") == F.col("y.english"),
-        F.least("x.length", "y.length") * 2 >= F.greatest("x.length", "y.length"),
-    ]
-    pairs = x.join(y, on).select(F.col("x.tid").alias("a"), F.col("y.tid").alias("b")).distinct()
-    text = signatures.select("tid", "template", "english")
-    return (
-        pairs.join(text.withColumnRenamed("tid", "a").withColumnRenamed("template", "ta"), "a")
-        .join(text.select(F.col("tid").alias("b"), F.col("template").alias("tb")), "b")
-        .select("a", "b", "ta", "tb", "english")
+    rows = rows.join(shared, bucket, "left_semi").join(
+        signatures.select("tid", "template", "english", "k0", "k1"), "tid"
     )
+    keys = F.when(F.col("scheme") == 0, F.col("k0")).otherwise(F.col("k1"))
+    member = F.struct("tid", "template", "english", keys.alias("keys")).alias("m")
+    return rows.select(*bucket, member).groupBy(*bucket).agg(F.collect_list("m").alias("members"))
+
+
+def _bucket_pairs(band: int, members: Iterable[Any]) -> Iterator[tuple[int, int, str, str, bool]]:
+    """Template pairs (a < b, texts, english) of one bucket that the local LSH would score:
+    one language, lengths within a factor two, and this bucket's band the first band the two
+    share (so each pair is verified once per scheme; numpy per row: a bucket can hold
+    thousands)."""
+    import numpy as np
+
+    ms = sorted({m[0]: m for m in members}.values(), key=lambda m: m[0])
+    if len(ms) < 2:
+        return
+    tid = np.array([m[0] for m in ms], dtype=np.int64)
+    ln = np.array([len(m[1]) for m in ms], dtype=np.int64)
+    en = np.array([bool(m[2]) for m in ms], dtype=bool)
+    keys = np.array([m[3] for m in ms], dtype=np.int64)
+    for i in range(len(ms) - 1):
+        rest = slice(i + 1, None)
+        ok = (en[rest] == en[i]) & (np.minimum(ln[rest], ln[i]) * 2 >= np.maximum(ln[rest], ln[i]))
+        ok &= np.argmax(keys[rest] == keys[i], axis=1) == band
+        for j in (np.flatnonzero(ok) + i + 1).tolist():
+            yield int(tid[i]), int(tid[j]), ms[i][1], ms[j][1], bool(en[i])
 
 
 def _verify_partition(rows: Iterable[tuple], threshold: float) -> Iterator[tuple[int, int]]:
@@ -542,9 +557,11 @@ def dupes(spark: Any, out: str, *, threshold: float = 85.0) -> dict[str, int]:
         ).mapPartitions(lambda it: _signature_rows(it, finder)),
         sig_schema,
     ).persist()
-    pairs = _candidates(spark, signatures).rdd.mapPartitions(
-        lambda it: _verify_partition(it, threshold)
-    )
+    pairs = _buckets(signatures).rdd.mapPartitions(
+        lambda it: _verify_partition(
+            (p for r in it for p in _bucket_pairs(r["band"], r["members"])), threshold
+        )
+    ).distinct()  # a short template's pair can meet in both schemes
     edges = spark.createDataFrame(pairs, "a long, b long")
     nodes = of_clause.select(F.col("tid").alias("id")).distinct()
     labels = components(spark, nodes, edges)

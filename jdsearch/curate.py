@@ -118,9 +118,13 @@ def one_key(store: ClauseStore, c: Clause) -> dict[str, Any]:
     that repeats the wording gets ``nth``, the clause's place among the repeats in document
     order, so the one a person clicked is the one chosen (no ``nth``: the first)."""
     key: dict[str, Any] = key_of(c)
-    twins = Keys(store).ids.get((c.doc_id, c.norm), [])
-    if c.clause_id in twins and twins.index(c.clause_id) > 0:
-        key["nth"] = twins.index(c.clause_id)
+    rows = store.q(  # this document's repeats only, in the order Keys resolves them
+        "SELECT clause_id FROM clauses WHERE doc_id = ? AND norm = ? ORDER BY position",
+        (c.doc_id, c.norm),
+    )
+    nth = [cid for (cid,) in rows].index(c.clause_id)
+    if nth > 0:
+        key["nth"] = nth
     return key
 
 

@@ -373,7 +373,7 @@ def _templates(rows: Iterable[Any]) -> Iterator[tuple[str, int, str, bool]]:
 
 
 def _signature_rows(rows: Iterable[tuple[int, str, bool]], finder: Any) -> Iterator[tuple]:
-    """(template id, template, english, length, band keys, short band keys) of each template:
+    """(template id, template, english, band keys, short band keys) of each template:
     the same MinHash signatures and band keys as the local LSH (a signature depends on its
     text alone, so a partition computes its own), the 2-gram scheme's keys only for short
     templates (else None). One row per template: Spark explodes the bands itself, so no
@@ -399,7 +399,7 @@ def _signature_rows(rows: Iterable[tuple[int, str, bool]], finder: Any) -> Itera
         for i, row in zip(idx, cols, strict=True):
             keys[i][scheme] = row
     for (tid, tpl, english), (k0, k1) in zip(items, keys, strict=True):
-        yield tid, tpl, english, len(tpl), k0, k1
+        yield tid, tpl, english, k0, k1
 
 
 def _buckets(signatures: Any) -> Any:
@@ -549,8 +549,7 @@ def dupes(spark: Any, out: str, *, threshold: float = 85.0) -> dict[str, int]:
         .map(lambda t: (t[0], t[1], t[2], "1" if t[3] else "")),
         tpl_schema,
     ).persist()
-    sig_schema = "tid long, template string, english boolean, length int, " \
-        "k0 array<long>, k1 array<long>"
+    sig_schema = "tid long, template string, english boolean, k0 array<long>, k1 array<long>"
     signatures = spark.createDataFrame(
         of_clause.select("tid", "template", "english").distinct().rdd.map(
             lambda r: (r["tid"], r["template"], bool(r["english"]))

@@ -660,6 +660,9 @@ class ThemeEditor:
         self.assignment = assignment
         self.mint = mint
         self.curated: dict[str, dict[str, Any]] = {}
+        self.made = {  # decision id -> the themes it curated in the last apply
+            did: tid for tid, c in curated_themes(store).items() for did in c["decisions"]
+        }
 
     def by_id(self, tid: str) -> Any | None:
         return next((t for t in self.themes if t.theme_id == tid), None)
@@ -778,7 +781,13 @@ class ThemeEditor:
         if len(already) == 1 and sum(1 for v in self.assignment.values() if v in already) == len(
             ids
         ):
+            self._mark(parent, d)  # still curated: a full refit pins it, labels stay
             return _Outcome(True)  # the clauses are a theme of their own
+        if already == {self.made.get(d["id"])}:
+            # the theme this split made (kept by id matching) and clauses the model added to it
+            # since: the split holds; splitting again would move its clauses to a new id
+            self._mark(parent, d)
+            return _Outcome(True)
         from copy import deepcopy
 
         t = deepcopy(parent)

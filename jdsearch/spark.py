@@ -47,6 +47,7 @@ from jdsearch.store import CLAUSE_COLUMNS, DOC_FIELDS, Clause, Document, Jdsearc
 
 CLAUSES, DOCUMENTS, TOKENS, FILES, SKIPS = "clauses", "documents", "tokens", "files", "skips"
 GROUPS, EDGES, THEMES, ASSIGNMENT = "groups", "dupe_edges", "themes.json", "theme_assignment"
+SAMPLE = "theme_sample"  # doc_id of every document the theme model was fitted on
 SAMPLE_DOCS = 50_000  # documents the theme model is fitted on (all when there are fewer)
 _MAX_CC_ROUNDS = 100
 
@@ -701,7 +702,10 @@ def themes(
         keep = docs.orderBy(F.xxhash64("doc_id", F.lit(seed)), "doc_id").limit(sample_docs)
         part = clauses.join(keep, "doc_id")
     else:
-        part = clauses
+        keep, part = docs, clauses
+    # which documents the fit saw: a user (or a test) can tell fitted from assigned clauses even
+    # where a fitted document's clauses all ended unthemed
+    keep.write.mode("overwrite").parquet(_join(out, SAMPLE))
     rows = part.join(tokens, "norm", "left").collect()
     # the local stage's order (store.clauses(), stored group rows): k-means depends on it
     sample = sorted((_clause_of(r) for r in rows), key=lambda c: (c.source, c.doc_id, c.position))

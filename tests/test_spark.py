@@ -189,23 +189,25 @@ def test_missing_table_folder_is_a_one_line_error(tmp_path) -> None:  # type: ig
 def test_themes_on_a_sample_assign_the_rest(spark, out, local, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Fitted on 4 of the 7 documents, the other documents' duties and requirements are
     assigned in parallel, each to a theme of its own kind (or left unthemed when no theme is
-    near: the fit's own pruning rule). Four, not three: which documents are drawn follows their
-    ids (hence the folder), and one 3-document draw (a posting and the two short ones) is too
-    small for any duty theme to span two postings — then there is nothing to assign."""
+    near: the fit's own pruning rule). Which 4 are drawn follows the doc ids, which follow the
+    folder the test runs in; the draw is read back from the ``theme_sample`` table, not inferred
+    from the themed clauses (a drawn document may have none). Every one of 12 seeded draws
+    assigned 44–147 clauses in parallel (checked once by hand), so ``rest`` is never empty."""
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
     info = S.themes(spark, str(copy), sample_docs=4)
-    assert info["sampled"] and info["assigned_in_parallel"] > 0
+    assert info["sampled"]
+    sampled_docs = {r[0] for r in spark.read.parquet(str(copy / S.SAMPLE)).collect()}
+    clauses = local.clauses()
+    assert len(sampled_docs) == 4 and sampled_docs < {c.doc_id for c in clauses}
     first = dict(spark.read.parquet(str(copy / "theme_assignment")).collect())
     rest = dict(spark.read.parquet(str(copy / "theme_assignment_rest")).collect())
-    assert not set(first) & set(rest)
-    clauses = local.clauses()
+    doc_of = {c.clause_id: c.doc_id for c in clauses}
+    assert first and {doc_of[c] for c in first} <= sampled_docs
     themed = {c.clause_id for c in clauses if c.kind in ("duty", "requirement")}
-    sampled_docs = {c.doc_id for c in clauses if c.clause_id in first}
-    assert len(sampled_docs) == 4
     outside = {c.clause_id for c in clauses
                if c.clause_id in themed and c.doc_id not in sampled_docs}
-    assert rest and set(rest) <= outside  # the others: no theme near enough (unthemed)
+    assert rest and set(rest) <= outside and info["assigned_in_parallel"] == len(rest)
     model = json.loads((copy / "themes.json").read_text("utf-8"))
     ids = {t["theme_id"]: t["kind"] for t in model["themes"]}
     kinds = {c.clause_id: c.kind for c in clauses}

@@ -18,6 +18,8 @@ import csv
 import gzip
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -188,12 +190,17 @@ def _tree_rss_mib(pid: int) -> int:
     return total // (1 << 20)
 
 
-def timed(cmd: list[str]) -> dict[str, object]:
+def timed(cmd: list[str], limit: float | None = None) -> dict[str, object]:
+    """Wall time, peak RSS of the process tree and per-stage seconds of one run. With
+    ``limit`` (seconds) a run still going is stopped there and reported as cut short, with the
+    stages it finished (read from its stderr lines ``name: N s`` as they come)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, start_new_session=True)
     peak = 0
     done = threading.Event()
+    finished: dict[str, float] = {}
+    tail: list[str] = []
 
     def sample() -> None:
         nonlocal peak
@@ -201,15 +208,36 @@ def timed(cmd: list[str]) -> dict[str, object]:
             peak = max(peak, _tree_rss_mib(proc.pid))
             time.sleep(0.2)
 
-    th = threading.Thread(target=sample, daemon=True)
-    th.start()
-    out, err = proc.communicate()
+    def read_err() -> None:
+        for line in proc.stderr:  # type: ignore[union-attr]
+            tail[:] = [*tail[-40:], line]
+            m = re.fullmatch(r"(\w+): ([\d.]+) s\n?", line)
+            if m:
+                finished[m.group(1)] = float(m.group(2))
+                print(f"  {line.strip()}", file=sys.stderr, flush=True)
+
+    lines: list[str] = []
+
+    def read_out() -> None:
+        lines.extend(proc.stdout)  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (sample, read_err, read_out)]
+    for th in threads:
+        th.start()
+    try:
+        proc.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        done.set()
+        return {"cut_short_at_seconds": limit, "peak_rss_mib": peak, "stages_finished": finished}
     done.set()
-    th.join()
+    for th in threads:
+        th.join()
     if proc.returncode:
-        raise SystemExit(f"{cmd}: {err[-2000:]}")
+        raise SystemExit(f"{cmd}: {''.join(tail)[-2000:]}")
     return {"seconds": round(time.perf_counter() - t0, 1), "peak_rss_mib": peak,
-            "stages": json.loads(out.strip().splitlines()[-1])}
+            "stages": json.loads("".join(lines).strip().splitlines()[-1])}
 
 
 def run_local(path: str, idx: str) -> None:
@@ -244,7 +272,8 @@ def run_spark(path: str, out: str) -> None:
 
 
 def scaling(
-    n: int, tmp: Path, local_max: int, before: dict | None, spark: bool = True
+    n: int, tmp: Path, local_max: int, before: dict | None, spark: bool = True,
+    limit: float | None = None,
 ) -> dict[str, object]:
     """Local pipeline and Spark local[2] on ``n`` postings, each in its own process under
     ``nice -n 10``; the local one only up to ``local_max`` postings (above, an earlier run's
@@ -253,13 +282,14 @@ def scaling(
     nice = ["nice", "-n", "10", sys.executable, str(Path(__file__).resolve())]
     out: dict[str, object] = {"postings": n}
     if n <= local_max:
-        out["local"] = timed([*nice, "--run-local", str(path), str(tmp / f"idx{n}")])
+        out["local"] = timed([*nice, "--run-local", str(path), str(tmp / f"idx{n}")], limit)
     elif before and isinstance(before.get("local"), dict):
         out["local"] = {**before["local"], "note": "from the earlier run of this entry"}
     else:
         out["local"] = f"not run: above --local-max {local_max} (too slow for the deadline)"
     if spark:
-        out["spark_local2"] = timed([*nice, "--run-spark", str(path), str(tmp / f"out{n}")])
+        out["spark_local2"] = timed([*nice, "--run-spark", str(path), str(tmp / f"out{n}")],
+                                    limit)
     elif before and "spark_local2" in before:
         out["spark_local2"] = before["spark_local2"]
     path.unlink()
@@ -275,6 +305,8 @@ def main() -> None:
     ap.add_argument("--local-max", type=int, default=10**9,
                     help="run the local pipeline in the scaling part up to this many postings")
     ap.add_argument("--no-spark", action="store_true", help="scaling: the local pipeline only")
+    ap.add_argument("--limit", type=float, default=None,
+                    help="scaling: stop a run after this many seconds, keeping the stages it did")
     ap.add_argument("--run-local", nargs=2)
     ap.add_argument("--run-spark", nargs=2)
     ap.add_argument("--result", type=Path, default=RESULT, help="result file to update")
@@ -302,7 +334,7 @@ def main() -> None:
         for n in [int(x) for x in args.scale.split(",") if x]:
             scales = results.setdefault("scaling", {})
             scales[str(n)] = scaling(n, tmp, args.local_max, scales.get(str(n)),
-                                    spark=not args.no_spark)
+                                    spark=not args.no_spark, limit=args.limit)
             print(json.dumps(results["scaling"][str(n)]), flush=True)
             args.result.write_text(json.dumps(results, indent=2) + "\n")
     args.result.parent.mkdir(parents=True, exist_ok=True)

@@ -150,7 +150,7 @@ def statement_of(norm: str, english: bool) -> Statement:
 
 
 # Bump when verification rules change: stored groups and verified pairs are then recomputed.
-RULES_VERSION = "3"
+RULES_VERSION = "4"  # 4: a clock time's leading zero is no other value (08:30 = 8:30)
 _SEPARATORS = "、,;/。!?"  # what a normalised Chinese clause separates enumerated items with
 _NOT_SHAPE = re.compile(r"[^\w、,;/。!?]+")
 _CONTENT = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")

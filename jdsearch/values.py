@@ -359,7 +359,9 @@ def _value(m: re.Match[str]) -> tuple[str, str, tuple[int, int]] | None:
     """(slot mark, normalised value, span to mask) of one match, None when it is no value."""
     g = m.group
     if g("time"):
-        return NUM, re.sub(r"\s*(?:~|—|–|至|到)\s*", "-", g("time")), m.span()
+        # 08:30 and 8:30 are one time of day: the hour's leading zero is only a writing style
+        clock = re.sub(r"(?<!\d)0(?=\d:)", "", g("time"))
+        return NUM, re.sub(r"\s*(?:~|—|–|至|到)\s*", "-", clock), m.span()
     if g("cet"):
         levels = [_cn_int(x) for x in (g("cetn"), g("cetm")) if x]
         return CERT, "/".join(f"cet{_fmt(n)}" for n in levels), m.span()

@@ -417,3 +417,17 @@ def test_groups_of_older_rules_are_recomputed(tmp_path):
         w.set_stage("dupes", st.generation, params=json.dumps(old))
     corpus.close_all()
     assert not stages.is_current(Corpus(tmp_path / "idx").store(), "dupes")
+
+
+def test_a_clock_times_leading_zero_is_no_other_value():
+    """08:30 and 8:30 are one time of day: near duplicates, not variants (a blind judge
+    rejected such a pair as "same requirement, other value"); another time is a variant."""
+    from jdsearch.dupes import NEAR, VARIANT, judge, statement_of
+    from jdsearch.normalize import normalize
+
+    def rel(a: str, b: str) -> str | None:
+        verdict = judge(statement_of(normalize(a), False), statement_of(normalize(b), False), 80.0)
+        return verdict[0] if verdict else None
+
+    assert rel("上班时间：08:30-17:30，周末双休", "上班时间：8:30-17:30，周末双休") == NEAR
+    assert rel("上班时间：08:30-17:30，周末双休", "上班时间：9:00-18:00，周末双休") == VARIANT

@@ -40,6 +40,8 @@ def tpl(text: str) -> str:
         ("3月15日前到岗", ()),
         ("联系电话：0531-8098", ()),  # a leading zero: a code
         ("工作时间：8:00-17:30", ("8:00-17:30",)),
+        ("上班时间08:30至17:30", ("8:30-17:30",)),  # an hour's leading zero is a style
+        ("10:00-20:00", ("10:00-20:00",)),
         ("At least 3 years of experience in sales", ("3年+",)),
         ("3+ years experience", ("3年+",)),
         ("three years or more in B2B sales", ("3年+",)),

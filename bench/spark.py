@@ -2,6 +2,8 @@
 
     python bench/spark.py                    # equivalence on 2,000 zhaopin postings + O*NET themes
     python bench/spark.py --scale 20000      # + time and peak memory, local vs Spark, 20k postings
+    python bench/spark.py --skip equivalence,onet --scale 200000 --local-max 0 --limit 5400
+                                             # Spark only, stopped after 90 min: stages it finished
 
 Equivalence: the clause table (ids, texts, kinds, every ``clauses --json`` field) and the
 duplicate groups (``dupes --json`` objects) of both pipelines, compared whole. Themes: ARI / NMI
@@ -14,6 +16,7 @@ Python workers), sampled every 0.2 s. Writes bench/results/spark.json (figures, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import gzip
 import json
@@ -226,14 +229,18 @@ def timed(cmd: list[str], limit: float | None = None) -> dict[str, object]:
         th.start()
     try:
         proc.wait(timeout=limit)
+        cut = False
     except subprocess.TimeoutExpired:
+        cut = True
+    with contextlib.suppress(ProcessLookupError):  # a JVM or worker left holding the pipes
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        done.set()
-        return {"cut_short_at_seconds": limit, "peak_rss_mib": peak, "stages_finished": finished}
+    proc.wait()
     done.set()
     for th in threads:
-        th.join()
+        th.join(timeout=30)
+    if cut:
+        return {"cut_short_at_seconds": limit, "peak_rss_mib": peak,
+                "stages_finished": dict(finished), "stderr_tail": "".join(tail)[-1000:]}
     if proc.returncode:
         raise SystemExit(f"{cmd}: {''.join(tail)[-2000:]}")
     return {"seconds": round(time.perf_counter() - t0, 1), "peak_rss_mib": peak,
@@ -283,7 +290,7 @@ def scaling(
     out: dict[str, object] = {"postings": n}
     if n <= local_max:
         out["local"] = timed([*nice, "--run-local", str(path), str(tmp / f"idx{n}")], limit)
-    elif before and isinstance(before.get("local"), dict):
+    elif before and isinstance(before.get("local"), dict) and "seconds" in before["local"]:
         out["local"] = {**before["local"], "note": "from the earlier run of this entry"}
     else:
         out["local"] = f"not run: above --local-max {local_max} (too slow for the deadline)"

@@ -660,9 +660,10 @@ class ThemeEditor:
         self.assignment = assignment
         self.mint = mint
         self.curated: dict[str, dict[str, Any]] = {}
-        self.made = {  # decision id -> the themes it curated in the last apply
+        self.made = {  # decision id -> the theme it curated in the last apply
             did: tid for tid, c in curated_themes(store).items() for did in c["decisions"]
         }
+        self.before = store.theme_assignment()  # as stored before this run's changes
 
     def by_id(self, tid: str) -> Any | None:
         return next((t for t in self.themes if t.theme_id == tid), None)
@@ -783,7 +784,8 @@ class ThemeEditor:
         ):
             self._mark(parent, d)  # still curated: a full refit pins it, labels stay
             return _Outcome(True)  # the clauses are a theme of their own
-        if already == {self.made.get(d["id"])}:
+        made = self.made.get(d["id"])
+        if made is not None and already == {made} and self._only_joined(made, ids):
             # the theme this split made (kept by id matching) and clauses the model added to it
             # since: the split holds; splitting again would move its clauses to a new id
             self._mark(parent, d)
@@ -801,6 +803,17 @@ class ThemeEditor:
             self.assignment[cid] = t.theme_id
         self._mark(t, d)
         return _Outcome(True)
+
+    def _only_joined(self, tid: str, ids: Sequence[str]) -> bool:
+        """Whether theme ``tid`` holds, beside ``ids``, only clauses that were unthemed or in it
+        before: a refit that put the split clauses back with their old parent under the split's
+        id has undone the split, and it must be made again."""
+        before = self.before
+        return all(
+            before.get(cid) in (None, tid)
+            for cid, t in self.assignment.items()
+            if t == tid and cid not in ids
+        )
 
     def _theme_canonical(self, d: dict[str, Any]) -> _Outcome:
         ids = [cid for cid in self.keys(d.get("clause")) if cid in self.assignment]

@@ -22,12 +22,14 @@ import gzip
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -41,27 +43,33 @@ ONET = DATA / "onet" / "tasks_single_dwa_dev.tsv"
 RESULT = ROOT / "bench" / "results" / "spark.json"
 
 
+SHARD = 20_000  # postings per JSON-lines file: ~25 MB, under the readers' 50 MB file limit
+
+
 def postings(n: int, folder: Path) -> Path:
-    """The first ``n`` zhaopin postings as one JSON-lines file, written on the fly (never kept).
-    Past the 20,000 available the postings repeat, each copy with small edits: one line of the
-    description loses its last character and a marker line is added, so copies are
-    near-duplicates and new clauses, not byte-equal files."""
+    """The first ``n`` zhaopin postings as JSON-lines files of at most :data:`SHARD` postings
+    in one folder (returned), written on the fly (never kept). One file of 200,000 postings
+    (250 MB) would be over the readers' per-file limit and skipped whole — the first 10x run
+    measured an empty ingest that way. Past the 20,000 available the postings repeat, each copy
+    with small edits: one line of the description loses its last character and a marker line is
+    added, so copies are near-duplicates and new clauses, not byte-equal files."""
+    folder = folder / f"zhaopin_{n}"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"zhaopin_{n}.jsonl"
     with gzip.open(ZHAOPIN, "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]
-    with path.open("w", encoding="utf-8") as out:
-        for i in range(n):
-            row = dict(rows[i % len(rows)])
-            copy = i // len(rows)
-            if copy:
-                lines = str(row.get("description") or "").split("\n")
-                j = (i * 7919 + copy) % len(lines)
-                if len(lines[j]) > 4:
-                    lines[j] = lines[j][:-1]
-                row["description"] = "\n".join(lines) + f"\n编号 {copy}"
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return path
+    for start in range(0, n, SHARD):
+        with (folder / f"part-{start // SHARD:03d}.jsonl").open("w", encoding="utf-8") as out:
+            for i in range(start, min(n, start + SHARD)):
+                row = dict(rows[i % len(rows)])
+                copy = i // len(rows)
+                if copy:
+                    lines = str(row.get("description") or "").split("\n")
+                    j = (i * 7919 + copy) % len(lines)
+                    if len(lines[j]) > 4:
+                        lines[j] = lines[j][:-1]
+                    row["description"] = "\n".join(lines) + f"\n编号 {copy}"
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return folder
 
 
 def _key(obj: dict) -> str:
@@ -244,38 +252,50 @@ def timed(cmd: list[str], limit: float | None = None) -> dict[str, object]:
     if proc.returncode:
         raise SystemExit(f"{cmd}: {''.join(tail)[-2000:]}")
     return {"seconds": round(time.perf_counter() - t0, 1), "peak_rss_mib": peak,
-            "stages": json.loads("".join(lines).strip().splitlines()[-1])}
+            **json.loads("".join(lines).strip().splitlines()[-1])}
+
+
+def _stage(name: str, fn: Callable[[], object], stages: dict[str, float]) -> object:
+    t0 = time.perf_counter()
+    got = fn()
+    stages[name] = round(time.perf_counter() - t0, 1)
+    print(f"{name}: {stages[name]} s", file=sys.stderr, flush=True)  # kept if cut short
+    return got
+
+
+def _report(stages: dict[str, float], counts: dict[str, object]) -> None:
+    """The run's last stdout line; an empty ingest is an error, never a timing."""
+    print(json.dumps({"stages": stages, "counts": counts}))
 
 
 def run_local(path: str, idx: str) -> None:
     from jdsearch import Corpus
 
-    stages = {}
+    stages: dict[str, float] = {}
     corpus = Corpus(idx)
-    for name, fn in (("ingest", lambda: corpus.ingest([path])), ("dupes", corpus.dupes),
-                     ("themes", corpus.themes)):
-        t0 = time.perf_counter()
-        fn()
-        stages[name] = round(time.perf_counter() - t0, 1)
-        print(f"{name}: {stages[name]} s", file=sys.stderr, flush=True)  # kept if cut short
-    print(json.dumps(stages))
+    report = _stage("ingest", lambda: corpus.ingest([path]), stages)
+    n = corpus.stats()["clauses"]
+    print(f"clauses: {n}, skipped: {len(report.skipped)}", file=sys.stderr, flush=True)
+    if not n:
+        raise SystemExit(f"nothing ingested from {path}: {report.skipped[:3]}")
+    groups = _stage("dupes", corpus.dupes, stages)
+    themes = _stage("themes", corpus.themes, stages)
+    _report(stages, {"clauses": n, "files_skipped": len(report.skipped),
+                     "groups": len(groups), "themes": len(themes)})  # type: ignore[arg-type]
 
 
 def run_spark(path: str, out: str) -> None:
     from jdsearch import spark as S
 
-    stages = {}
-    t0 = time.perf_counter()
-    spark = S.session("local[2]")
-    stages["session"] = round(time.perf_counter() - t0, 1)
-    for name, fn in (("ingest", lambda: S.ingest(spark, [path], out)),
-                     ("dupes", lambda: S.dupes(spark, out)),
-                     ("themes", lambda: S.themes(spark, out))):
-        t0 = time.perf_counter()
-        fn()
-        stages[name] = round(time.perf_counter() - t0, 1)
-        print(f"{name}: {stages[name]} s", file=sys.stderr, flush=True)  # kept if cut short
-    print(json.dumps(stages))
+    stages: dict[str, float] = {}
+    spark = _stage("session", lambda: S.session("local[2]"), stages)
+    counts = dict(_stage("ingest", lambda: S.ingest(spark, [path], out), stages))  # type: ignore[call-overload]
+    print(f"ingest: {counts}", file=sys.stderr, flush=True)
+    if not counts.get("clauses"):
+        raise SystemExit(f"nothing ingested from {path}: {counts}")
+    counts.update(_stage("dupes", lambda: S.dupes(spark, out), stages))  # type: ignore[arg-type]
+    counts.update(_stage("themes", lambda: S.themes(spark, out), stages))  # type: ignore[arg-type]
+    _report(stages, counts)
 
 
 def scaling(
@@ -299,7 +319,7 @@ def scaling(
                                     limit)
     elif before and "spark_local2" in before:
         out["spark_local2"] = before["spark_local2"]
-    path.unlink()
+    shutil.rmtree(path)
     return out
 
 

@@ -43,6 +43,9 @@ ONET = DATA / "onet" / "tasks_single_dwa_dev.tsv"
 RESULT = ROOT / "bench" / "results" / "spark.json"
 
 
+# local mode runs the executors inside the driver's JVM: its default 1 GiB heap failed the
+# 200,000-posting ingest
+DRIVER_MEMORY = "8g"
 SHARD = 20_000  # postings per JSON-lines file: ~25 MB, under the readers' 50 MB file limit
 
 
@@ -219,9 +222,13 @@ def timed(cmd: list[str], limit: float | None = None) -> dict[str, object]:
             peak = max(peak, _tree_rss_mib(proc.pid))
             time.sleep(0.2)
 
+    causes: list[str] = []
+
     def read_err() -> None:
         for line in proc.stderr:  # type: ignore[union-attr]
             tail[:] = [*tail[-40:], line]
+            if re.search(r"Caused by|Error:|Exception:", line) and len(causes) < 12:
+                causes.append(line.strip()[:300])
             m = re.fullmatch(r"(\w+): ([\d.]+) s\n?", line)
             if m:
                 finished[m.group(1)] = float(m.group(2))
@@ -250,7 +257,7 @@ def timed(cmd: list[str], limit: float | None = None) -> dict[str, object]:
         return {"cut_short_at_seconds": limit, "peak_rss_mib": peak,
                 "stages_finished": dict(finished), "stderr_tail": "".join(tail)[-1000:]}
     if proc.returncode:
-        raise SystemExit(f"{cmd}: {''.join(tail)[-2000:]}")
+        raise SystemExit(f"{cmd}: {causes} {''.join(tail)[-2000:]}")
     return {"seconds": round(time.perf_counter() - t0, 1), "peak_rss_mib": peak,
             **json.loads("".join(lines).strip().splitlines()[-1])}
 
@@ -288,7 +295,8 @@ def run_spark(path: str, out: str) -> None:
     from jdsearch import spark as S
 
     stages: dict[str, float] = {}
-    spark = _stage("session", lambda: S.session("local[2]"), stages)
+    conf = {"spark.driver.memory": DRIVER_MEMORY}
+    spark = _stage("session", lambda: S.session("local[2]", conf=conf), stages)
     counts = dict(_stage("ingest", lambda: S.ingest(spark, [path], out), stages))  # type: ignore[call-overload]
     print(f"ingest: {counts}", file=sys.stderr, flush=True)
     if not counts.get("clauses"):

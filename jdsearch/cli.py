@@ -912,7 +912,23 @@ def curate_log(as_json: bool, index_dir: Path) -> None:
 _MASTER_HELP = "Spark master URL (default: the one spark-submit configured, else local[*])."
 
 
+def _spark_conf(_ctx: Any, _param: Any, pairs: tuple[str, ...]) -> dict[str, str]:
+    """``--conf key=value`` pairs as spark-submit takes them."""
+    conf = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE (e.g. spark.driver.memory=8g)")
+        conf[key.strip()] = value.strip()
+    return conf
+
+
 def _master_option(f: Any) -> Any:
+    f = click.option(
+        "--conf", "conf", multiple=True, callback=_spark_conf, metavar="KEY=VALUE",
+        help="Spark setting before the session starts, as spark-submit's --conf; in local "
+        "mode give big corpora memory: --conf spark.driver.memory=8g.",
+    )(f)
     return click.option("--master", help=_MASTER_HELP)(f)
 
 
@@ -938,7 +954,7 @@ def spark() -> None:
 @_master_option
 def spark_ingest(
     inputs: tuple[str, ...], out: str, text_column: str | None, partitions: int | None,
-    master: str | None,
+    master: str | None, conf: dict[str, str],
 ) -> None:
     """Parse files, folders, Spark-readable URIs or Parquet postings into the clause table.
 
@@ -949,7 +965,8 @@ def spark_ingest(
     from jdsearch import spark as sp
 
     with sp.errors():
-        counts = sp.ingest(sp.session(master), list(inputs), out, text_column=text_column,
+        session = sp.session(master, conf=conf)
+        counts = sp.ingest(session, list(inputs), out, text_column=text_column,
                            partitions=partitions)
     say(sp.summary(counts))
 
@@ -958,7 +975,7 @@ def spark_ingest(
 @click.argument("out")
 @click.option("--threshold", type=click.FloatRange(0, 100), default=85.0, show_default=True)
 @_master_option
-def spark_dupes(out: str, threshold: float, master: str | None) -> None:
+def spark_dupes(out: str, threshold: float, master: str | None, conf: dict[str, str]) -> None:
     """Duplicate groups of a Spark clause table (written as OUT/groups, `dupes --json` shape).
 
     \b
@@ -969,7 +986,7 @@ def spark_dupes(out: str, threshold: float, master: str | None) -> None:
 
     with sp.errors():
         sp.require_tables(out)
-        say(sp.summary(sp.dupes(sp.session(master), out, threshold=threshold)))
+        say(sp.summary(sp.dupes(sp.session(master, conf=conf), out, threshold=threshold)))
 
 
 @spark.command("themes")
@@ -978,7 +995,9 @@ def spark_dupes(out: str, threshold: float, master: str | None) -> None:
 @click.option("--sample-docs", type=click.IntRange(100), default=50_000, show_default=True,
               help="Documents the theme model is fitted on; the rest are assigned in parallel.")
 @_master_option
-def spark_themes(out: str, k: int | None, sample_docs: int, master: str | None) -> None:
+def spark_themes(
+    out: str, k: int | None, sample_docs: int, master: str | None, conf: dict[str, str]
+) -> None:
     """Themes of a Spark clause table, and the taxonomy as OUT/taxonomy.{json,csv,ttl}.
 
     \b
@@ -989,14 +1008,15 @@ def spark_themes(out: str, k: int | None, sample_docs: int, master: str | None) 
 
     with sp.errors():
         sp.require_tables(out)
-        say(sp.summary(sp.themes(sp.session(master), out, k=k, sample_docs=sample_docs)))
+        session = sp.session(master, conf=conf)
+        say(sp.summary(sp.themes(session, out, k=k, sample_docs=sample_docs)))
 
 
 @main.command()
 @click.argument("out")
 @_index_option
 @_master_option
-def load(out: str, index_dir: Path, master: str | None) -> None:
+def load(out: str, index_dir: Path, master: str | None, conf: dict[str, str]) -> None:
     """Load results of `jdsearch spark` into a local index (search, web app, exports).
 
     \b
@@ -1007,7 +1027,7 @@ def load(out: str, index_dir: Path, master: str | None) -> None:
 
     with sp.errors():
         sp.require_tables(out)
-        say(sp.summary(sp.load(sp.session(master), out, index_dir)))
+        say(sp.summary(sp.load(sp.session(master, conf=conf), out, index_dir)))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -77,9 +77,13 @@ def java_problem() -> str | None:
     return None if major >= 17 else f"jdsearch spark {JAVA_HINT}: {java} is Java {major}"
 
 
-def session(master: str | None = None, app: str = "jdsearch") -> Any:
-    """A Spark session: the one spark-submit configured, else ``master`` (default local[*]).
-    A missing pyspark or Java is a one-line error with the install hint."""
+def session(
+    master: str | None = None, app: str = "jdsearch", conf: dict[str, str] | None = None
+) -> Any:
+    """A Spark session: the one spark-submit configured, else ``master`` (default local[*]),
+    with ``conf`` set before the JVM starts (e.g. ``spark.driver.memory``: in local mode the
+    executors live in the driver's JVM, 1 GiB by default). A missing pyspark or Java is a
+    one-line error with the install hint."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -98,6 +102,8 @@ def session(master: str | None = None, app: str = "jdsearch") -> Any:
     builder = builder.config("spark.sql.shuffle.partitions", "16").config(
         "spark.ui.showConsoleProgress", "false"
     )
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark

@@ -66,3 +66,45 @@ def _run_python(code: str | None, *args: str, env: dict[str, str] | None = None)
     cmd = [sys.executable, "-c", code, *args] if code else [*JDSEARCH, *args]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300,
                           cwd=Path(__file__).resolve().parents[1])
+
+
+def test_a_conf_that_is_not_key_value_is_one_line(tmp_path: Path) -> None:
+    from tests.test_cli_contract import run
+
+    err = one_line_error(run("spark", "ingest", str(CORPUS), "--out", str(tmp_path / "o"),
+                             "--conf", "spark.driver.memory"))
+    assert "KEY=VALUE" in err
+
+
+def test_conf_reaches_the_session_builder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--conf` values are set on the builder before the JVM starts (a stand-in pyspark: no
+    JVM is started here)."""
+    import types
+
+    from jdsearch import spark as S
+
+    seen: dict[str, str] = {}
+
+    class Builder:
+        def appName(self, _name: str) -> Builder:
+            return self
+
+        def master(self, _url: str) -> Builder:
+            return self
+
+        def config(self, key: str, value: str) -> Builder:
+            seen[key] = value
+            return self
+
+        def getOrCreate(self) -> object:
+            return types.SimpleNamespace(sparkContext=types.SimpleNamespace(
+                setLogLevel=lambda _level: None))
+
+    session_cls = types.SimpleNamespace(builder=Builder(), getActiveSession=lambda: None)
+    fake = types.ModuleType("pyspark.sql")
+    fake.SparkSession = session_cls  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pyspark", types.ModuleType("pyspark"))
+    monkeypatch.setitem(sys.modules, "pyspark.sql", fake)
+    monkeypatch.setattr(S, "java_problem", lambda: None)
+    S.session("local[2]", conf={"spark.driver.memory": "8g"})
+    assert seen["spark.driver.memory"] == "8g"

@@ -43,8 +43,8 @@ ONET = DATA / "onet" / "tasks_single_dwa_dev.tsv"
 RESULT = ROOT / "bench" / "results" / "spark.json"
 
 
-# local mode runs the executors inside the driver's JVM: its default 1 GiB heap failed the
-# 200,000-posting ingest
+# local mode runs the executors inside the driver's JVM: with its default 1 GiB heap the
+# 200,000-posting ingest failed (in the Parquet write); with 8 GiB it ran
 DRIVER_MEMORY = "8g"
 SHARD = 20_000  # postings per JSON-lines file: ~25 MB, under the readers' 50 MB file limit
 

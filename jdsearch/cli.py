@@ -923,7 +923,7 @@ def _spark_conf(_ctx: Any, _param: Any, pairs: tuple[str, ...]) -> dict[str, str
     return conf
 
 
-def _master_option(f: Any) -> Any:
+def _session_options(f: Any) -> Any:
     f = click.option(
         "--conf", "conf", multiple=True, callback=_spark_conf, metavar="KEY=VALUE",
         help="Spark setting before the session starts, as spark-submit's --conf; in local "
@@ -951,7 +951,7 @@ def spark() -> None:
 @click.option("--out", required=True, help="Folder or URI (s3a://…, hdfs://…) for the tables.")
 @click.option("--text-column", help="Column holding the JD text in table files and Parquet.")
 @click.option("--partitions", type=click.IntRange(1), help="Parsing partitions (default 2x cores).")
-@_master_option
+@_session_options
 def spark_ingest(
     inputs: tuple[str, ...], out: str, text_column: str | None, partitions: int | None,
     master: str | None, conf: dict[str, str],
@@ -974,7 +974,7 @@ def spark_ingest(
 @spark.command("dupes")
 @click.argument("out")
 @click.option("--threshold", type=click.FloatRange(0, 100), default=85.0, show_default=True)
-@_master_option
+@_session_options
 def spark_dupes(out: str, threshold: float, master: str | None, conf: dict[str, str]) -> None:
     """Duplicate groups of a Spark clause table (written as OUT/groups, `dupes --json` shape).
 
@@ -994,7 +994,7 @@ def spark_dupes(out: str, threshold: float, master: str | None, conf: dict[str, 
 @click.option("--k", type=click.IntRange(2, 5000), help="Number of themes per kind.")
 @click.option("--sample-docs", type=click.IntRange(100), default=50_000, show_default=True,
               help="Documents the theme model is fitted on; the rest are assigned in parallel.")
-@_master_option
+@_session_options
 def spark_themes(
     out: str, k: int | None, sample_docs: int, master: str | None, conf: dict[str, str]
 ) -> None:
@@ -1015,7 +1015,7 @@ def spark_themes(
 @main.command()
 @click.argument("out")
 @_index_option
-@_master_option
+@_session_options
 def load(out: str, index_dir: Path, master: str | None, conf: dict[str, str]) -> None:
     """Load results of `jdsearch spark` into a local index (search, web app, exports).
 

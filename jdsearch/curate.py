@@ -663,7 +663,7 @@ class ThemeEditor:
         self.made = {  # decision id -> the theme it curated in the last apply
             did: tid for tid, c in curated_themes(store).items() for did in c["decisions"]
         }
-        self.before = store.theme_assignment()  # as stored before this run's changes
+        self._stored: dict[str, str] | None = None
 
     def by_id(self, tid: str) -> Any | None:
         return next((t for t in self.themes if t.theme_id == tid), None)
@@ -804,11 +804,18 @@ class ThemeEditor:
         self._mark(t, d)
         return _Outcome(True)
 
+    def _before(self) -> dict[str, str]:
+        """The assignment as stored before this run's changes: read once, and only when a split
+        needs it (every themes update builds an editor; most have no split to check)."""
+        if self._stored is None:
+            self._stored = self.store.theme_assignment()
+        return self._stored
+
     def _only_joined(self, tid: str, ids: Sequence[str]) -> bool:
         """Whether theme ``tid`` holds, beside ``ids``, only clauses that were unthemed or in it
         before: a refit that put the split clauses back with their old parent under the split's
         id has undone the split, and it must be made again."""
-        before = self.before
+        before = self._before()
         return all(
             before.get(cid) in (None, tid)
             for cid, t in self.assignment.items()

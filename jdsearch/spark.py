@@ -706,12 +706,13 @@ def themes(
     if sampled:
         # a seeded hash order: the same sample every run, exactly sample_docs documents
         keep = docs.orderBy(F.xxhash64("doc_id", F.lit(seed)), "doc_id").limit(sample_docs)
-        part = clauses.join(keep, "doc_id")
     else:
-        keep, part = docs, clauses
+        keep = docs
     # which documents the fit saw: a user (or a test) can tell fitted from assigned clauses even
-    # where a fitted document's clauses all ended unthemed
+    # where a fitted document's clauses all ended unthemed; read back, so the sort and limit
+    # run once
     keep.write.mode("overwrite").parquet(_join(out, SAMPLE))
+    part = clauses.join(spark.read.parquet(_join(out, SAMPLE)), "doc_id") if sampled else clauses
     rows = part.join(tokens, "norm", "left").collect()
     # the local stage's order (store.clauses(), stored group rows): k-means depends on it
     sample = sorted((_clause_of(r) for r in rows), key=lambda c: (c.source, c.doc_id, c.position))
